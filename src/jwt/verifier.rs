@@ -1,0 +1,506 @@
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Algorithm;
+use serde::de::{DeserializeOwned, DeserializeSeed};
+
+use super::claims::{Header, Registered, RegisteredSeed, Str};
+use super::key::{Key, KeySet, verify_raw};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{ConfigError, Error, ErrorKind};
+use crate::token::{RegisteredClaims, StandardClaims, Verified};
+
+/// The default clock-skew allowance: 60 s.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
+/// The largest leeway a verifier accepts: 5 min.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+
+/// Verifies compact JWS tokens and checks their claims.
+///
+/// Cheap to clone (one `Arc`). Built with [`JwtVerifier::builder`]; used by
+/// [`JwtLayer`](super::JwtLayer), and usable alone.
+pub struct JwtVerifier<C = StandardClaims> {
+    config: Arc<Config>,
+    _claims: PhantomData<fn() -> C>,
+}
+
+struct Config {
+    keys: KeySet,
+    issuers: Vec<Box<str>>,
+    audiences: Vec<Box<str>>,
+    leeway: i64,
+    max_lifetime: Option<i64>,
+    typ: Option<Box<str>>,
+    required: Vec<Box<str>>,
+    required_mask: u64,
+    required_registered: [bool; 4],
+    understood_crit: Vec<Box<str>>,
+    clock: Arc<dyn Clock>,
+    max_token_len: usize,
+}
+
+/// `sub`, `jti`, `sid`, `iat`: the registered claims that can be required
+/// by name beyond `exp` (always required), `iss` and `aud` (required when
+/// configured).
+const REQUIRABLE: [&str; 4] = ["sub", "jti", "sid", "iat"];
+
+impl<C> Clone for JwtVerifier<C> {
+    fn clone(&self) -> Self {
+        Self {
+            config: Arc::clone(&self.config),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C> fmt::Debug for JwtVerifier<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.config;
+        f.debug_struct("JwtVerifier")
+            .field("keys", &c.keys)
+            .field("issuers", &c.issuers)
+            .field("audiences", &c.audiences)
+            .field("leeway", &c.leeway)
+            .field("max_lifetime", &c.max_lifetime)
+            .field("typ", &c.typ)
+            .field("required", &c.required)
+            .field("clock", &c.clock)
+            .field("max_token_len", &c.max_token_len)
+            .finish()
+    }
+}
+
+impl<C> JwtVerifier<C> {
+    /// Configure a verifier.
+    pub fn builder() -> JwtVerifierBuilder<C> {
+        JwtVerifierBuilder {
+            keys: Vec::new(),
+            key_sets: Vec::new(),
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            leeway: DEFAULT_LEEWAY,
+            max_lifetime: None,
+            typ: None,
+            required: Vec::new(),
+            understood_crit: Vec::new(),
+            clock: Arc::new(SystemClock),
+            max_token_len: crate::DEFAULT_MAX_TOKEN_LEN,
+            _claims: PhantomData,
+        }
+    }
+
+    /// The trusted keys.
+    pub fn keys(&self) -> &KeySet {
+        &self.config.keys
+    }
+
+    /// Verifies `token` and returns its claims.
+    ///
+    /// In order, each step cheaper than the next: the size cap; the shape
+    /// (exactly two dots, base64url alphabet, no padding); the header (its
+    /// `alg` must be the one pinned to the key its `kid` selects; `crit`
+    /// and `typ`); the signature; then the claims: `exp` (required, now
+    /// strictly before it plus leeway), `nbf`, `iat`, the maximum lifetime,
+    /// `iss`, `aud`, the required claims, and last the deserialization into
+    /// `C`.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] whose kind says which check failed.
+    pub fn verify(&self, token: &str) -> Result<Verified<C>, Error>
+    where
+        C: DeserializeOwned,
+    {
+        let config = &*self.config;
+        let bytes = token.as_bytes();
+        if bytes.len() > config.max_token_len {
+            return Err(ErrorKind::TokenTooLarge.into());
+        }
+        let (first, second) = split_compact(bytes)?;
+        let signing_input = &bytes[..second];
+
+        let header_json = decode_segment(&bytes[..first])?;
+        let header: Header<'_> =
+            serde_json::from_slice(&header_json).map_err(|_| ErrorKind::MalformedToken)?;
+        let alg = parse_alg(&header.alg.0).ok_or(ErrorKind::UnsupportedAlgorithm)?;
+        if let Some(crit) = &header.crit {
+            let understood = |name: &Str<'_>| config.understood_crit.iter().any(|u| **u == *name.0);
+            if crit.is_empty() || !crit.iter().all(understood) {
+                return Err(ErrorKind::UnsupportedCritical.into());
+            }
+        }
+        if let Some(expected) = &config.typ {
+            match &header.typ {
+                Some(typ) if typ_matches(&typ.0, expected) => {}
+                _ => return Err(ErrorKind::InvalidType.into()),
+            }
+        }
+        let key = config
+            .keys
+            .find(header.kid.as_ref().map(|k| &*k.0))
+            .ok_or(ErrorKind::UnknownKey)?;
+        if key.algorithm() != alg {
+            return Err(ErrorKind::AlgorithmMismatch.into());
+        }
+        let signature = decode_segment(&bytes[second + 1..])?;
+        if !verify_raw(key, signing_input, &signature) {
+            return Err(ErrorKind::InvalidSignature.into());
+        }
+
+        let payload = decode_segment(&bytes[first + 1..second])?;
+        let mut de = serde_json::Deserializer::from_slice(&payload);
+        let registered = RegisteredSeed {
+            required: &config.required,
+        }
+        .deserialize(&mut de)
+        .and_then(|r| de.end().map(|()| r))
+        .map_err(|_| ErrorKind::InvalidClaims)?;
+        let registered = self.validate(registered)?;
+        let claims: C = serde_json::from_slice(&payload).map_err(|_| ErrorKind::InvalidClaims)?;
+        Ok(Verified::new(claims, registered))
+    }
+
+    fn validate(&self, r: Registered<'_>) -> Result<RegisteredClaims, Error> {
+        let config = &*self.config;
+        let now = config.clock.now();
+        let leeway = config.leeway;
+        let exp = r
+            .exp
+            .ok_or_else(|| Error::with_detail(ErrorKind::MissingClaim, "exp"))?;
+        if now >= exp.saturating_add(leeway) {
+            return Err(ErrorKind::Expired.into());
+        }
+        if r.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+            return Err(ErrorKind::NotYetValid.into());
+        }
+        if r.iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
+            return Err(ErrorKind::IssuedInFuture.into());
+        }
+        if let Some(max) = config.max_lifetime {
+            let iat = r
+                .iat
+                .ok_or_else(|| Error::with_detail(ErrorKind::MissingClaim, "iat"))?;
+            if exp.saturating_sub(iat) > max {
+                return Err(ErrorKind::LifetimeTooLong.into());
+            }
+        }
+        if !config.issuers.is_empty() {
+            let iss = r
+                .iss
+                .as_ref()
+                .ok_or_else(|| Error::with_detail(ErrorKind::MissingClaim, "iss"))?;
+            if !config.issuers.iter().any(|i| **i == *iss.0) {
+                return Err(ErrorKind::InvalidIssuer.into());
+            }
+        }
+        if !config.audiences.is_empty() {
+            let aud = r
+                .aud
+                .as_ref()
+                .ok_or_else(|| Error::with_detail(ErrorKind::MissingClaim, "aud"))?;
+            if !aud.contains_any(&config.audiences) {
+                return Err(ErrorKind::InvalidAudience.into());
+            }
+        }
+        let registered_present = [r.sub.is_some(), r.jti.is_some(), r.sid.is_some(), r.iat.is_some()];
+        for (i, name) in REQUIRABLE.iter().enumerate() {
+            if config.required_registered[i] && !registered_present[i] {
+                return Err(Error::with_detail(ErrorKind::MissingClaim, *name));
+            }
+        }
+        if r.present != config.required_mask {
+            let missing = (0..config.required.len())
+                .find(|i| r.present & (1 << i) == 0)
+                .map(|i| config.required[i].to_string())
+                .unwrap_or_default();
+            return Err(Error::with_detail(ErrorKind::MissingClaim, missing));
+        }
+        let owned = |s: Option<Str<'_>>| s.map(|s| s.0.into_owned());
+        let mut claims = RegisteredClaims::default();
+        claims.iss = owned(r.iss);
+        claims.sub = owned(r.sub);
+        claims.jti = owned(r.jti);
+        claims.sid = owned(r.sid);
+        claims.exp = exp;
+        claims.nbf = r.nbf;
+        claims.iat = r.iat;
+        Ok(claims)
+    }
+}
+
+/// The positions of the two dots of a compact JWS whose every other byte is
+/// base64url, with no segment empty.
+fn split_compact(bytes: &[u8]) -> Result<(usize, usize), Error> {
+    let mut dots = [0usize; 2];
+    let mut count = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'.' {
+            if count == 2 {
+                return Err(ErrorKind::MalformedToken.into());
+            }
+            dots[count] = i;
+            count += 1;
+        } else if !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(ErrorKind::MalformedToken.into());
+        }
+    }
+    let [first, second] = dots;
+    if count != 2 || first == 0 || second == first + 1 || second + 1 == bytes.len() {
+        return Err(ErrorKind::MalformedToken.into());
+    }
+    Ok((first, second))
+}
+
+fn decode_segment(segment: &[u8]) -> Result<Vec<u8>, Error> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|_| ErrorKind::MalformedToken.into())
+}
+
+/// Exact, case-sensitive names (RFC 7518 §3.1): `none`, `None`, `NONE` and
+/// anything unknown are refused.
+fn parse_alg(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "HS256" => Algorithm::HS256,
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
+        "RS256" => Algorithm::RS256,
+        "RS384" => Algorithm::RS384,
+        "RS512" => Algorithm::RS512,
+        "PS256" => Algorithm::PS256,
+        "PS384" => Algorithm::PS384,
+        "PS512" => Algorithm::PS512,
+        "ES256" => Algorithm::ES256,
+        "ES384" => Algorithm::ES384,
+        "EdDSA" => Algorithm::EdDSA,
+        _ => return None,
+    })
+}
+
+/// RFC 7515 §4.1.9: a `typ` without `/` means `application/` + it; media
+/// types compare case-insensitively. `expected` is stored in full form.
+fn typ_matches(typ: &str, expected: &str) -> bool {
+    match typ.contains('/') {
+        true => typ.eq_ignore_ascii_case(expected),
+        false => expected
+            .strip_prefix("application/")
+            .is_some_and(|e| e.eq_ignore_ascii_case(typ)),
+    }
+}
+
+/// Builds a [`JwtVerifier`]; strict by default, and refuses weak settings.
+#[must_use]
+pub struct JwtVerifierBuilder<C = StandardClaims> {
+    keys: Vec<Key>,
+    key_sets: Vec<KeySet>,
+    issuers: Vec<Box<str>>,
+    audiences: Vec<Box<str>>,
+    leeway: Duration,
+    max_lifetime: Option<Duration>,
+    typ: Option<String>,
+    required: Vec<Box<str>>,
+    understood_crit: Vec<Box<str>>,
+    clock: Arc<dyn Clock>,
+    max_token_len: usize,
+    _claims: PhantomData<fn() -> C>,
+}
+
+impl<C> fmt::Debug for JwtVerifierBuilder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtVerifierBuilder")
+            .field("keys", &self.keys)
+            .field("key_sets", &self.key_sets)
+            .field("issuers", &self.issuers)
+            .field("audiences", &self.audiences)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> JwtVerifierBuilder<C> {
+    /// Trusts `key`.
+    pub fn key(mut self, key: Key) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Trusts every key of `keys`.
+    pub fn key_set(mut self, keys: KeySet) -> Self {
+        self.key_sets.push(keys);
+        self
+    }
+
+    /// Accepts tokens whose `iss` is exactly `issuer`; may be called several
+    /// times. Once any issuer is set, `iss` is required.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into().into_boxed_str());
+        self
+    }
+
+    /// Accepts tokens whose `aud` is, or contains, `audience`; may be called
+    /// several times. Once any audience is set, `aud` is required.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into().into_boxed_str());
+        self
+    }
+
+    /// Clock-skew allowance for `exp`, `nbf` and `iat` (60 s by default, at
+    /// most 5 min).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Refuses tokens whose `exp - iat` is longer than `max`, and tokens
+    /// without `iat`.
+    pub fn max_lifetime(mut self, max: Duration) -> Self {
+        self.max_lifetime = Some(max);
+        self
+    }
+
+    /// Requires the header `typ` to be this media type, e.g. `at+jwt`
+    /// (RFC 9068). `at+jwt` and `application/at+jwt` are the same type.
+    pub fn typ(mut self, typ: impl Into<String>) -> Self {
+        self.typ = Some(typ.into());
+        self
+    }
+
+    /// Requires the claim `name` to be present and not `null` (`exp` always
+    /// is).
+    pub fn require_claim(mut self, name: impl Into<String>) -> Self {
+        self.required.push(name.into().into_boxed_str());
+        self
+    }
+
+    /// Accepts tokens whose `crit` header names this extension. Without
+    /// this, any `crit` is refused.
+    pub fn understood_critical(mut self, name: impl Into<String>) -> Self {
+        self.understood_crit.push(name.into().into_boxed_str());
+        self
+    }
+
+    /// Reads time from `clock` instead of the system clock.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Refuses longer tokens before decoding them (8 KiB by default).
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.max_token_len = bytes;
+        self
+    }
+
+    /// The verifier.
+    ///
+    /// # Errors
+    ///
+    /// When there is no key, two keys share a `kid`, the leeway is over
+    /// 5 min, the maximum lifetime is zero, an issuer, audience, `typ` or
+    /// claim name is empty, or more than 64 custom claims are required.
+    pub fn build(self) -> Result<JwtVerifier<C>, ConfigError> {
+        let mut keys = KeySet::new();
+        for key in self.key_sets.iter().flat_map(KeySet::keys).cloned().chain(self.keys) {
+            keys.insert(key)?;
+        }
+        if keys.is_empty() {
+            return Err(ConfigError::new("JwtVerifier: no verification key"));
+        }
+        if self.leeway > MAX_LEEWAY {
+            return Err(ConfigError::new("JwtVerifier: leeway above 5 minutes"));
+        }
+        if self.max_lifetime == Some(Duration::ZERO) {
+            return Err(ConfigError::new("JwtVerifier: maximum lifetime of zero"));
+        }
+        let empty = |v: &[Box<str>]| v.iter().any(|s| s.is_empty());
+        if empty(&self.issuers) || empty(&self.audiences) || empty(&self.required) {
+            return Err(ConfigError::new("JwtVerifier: empty issuer, audience or claim name"));
+        }
+        let typ = match self.typ {
+            Some(t) if t.is_empty() => {
+                return Err(ConfigError::new("JwtVerifier: empty typ"));
+            }
+            Some(t) if t.contains('/') => Some(t.to_ascii_lowercase().into_boxed_str()),
+            Some(t) => Some(format!("application/{}", t.to_ascii_lowercase()).into_boxed_str()),
+            None => None,
+        };
+        let mut required_registered = [false; 4];
+        let mut required = Vec::new();
+        for name in self.required {
+            match &*name {
+                "exp" => {}
+                "iss" | "aud" | "nbf" => {
+                    return Err(ConfigError::new(format!(
+                        "JwtVerifier: require `{name}` with issuer(), audience() or not at all; \
+                         `nbf` is checked whenever present"
+                    )));
+                }
+                _ => match REQUIRABLE.iter().position(|r| **r == *name) {
+                    Some(i) => required_registered[i] = true,
+                    None if !required.contains(&name) => required.push(name),
+                    None => {}
+                },
+            }
+        }
+        if required.len() > 64 {
+            return Err(ConfigError::new("JwtVerifier: more than 64 required claims"));
+        }
+        let max_lifetime = self
+            .max_lifetime
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Ok(JwtVerifier {
+            config: Arc::new(Config {
+                keys,
+                issuers: self.issuers,
+                audiences: self.audiences,
+                leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
+                max_lifetime,
+                typ,
+                required_mask: match required.len() {
+                    64 => u64::MAX,
+                    n => (1u64 << n) - 1,
+                },
+                required,
+                required_registered,
+                understood_crit: self.understood_crit,
+                clock: self.clock,
+                max_token_len: self.max_token_len,
+            }),
+            _claims: PhantomData,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_shape() {
+        assert!(split_compact(b"a.b.c").is_ok());
+        for bad in [&b"a.b"[..], b"a.b.c.d", b".b.c", b"a..c", b"a.b.", b"a.b.c=", b"a+b.c.d", b"a.b.c ", b""] {
+            assert!(split_compact(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn typ_rule() {
+        assert!(typ_matches("at+jwt", "application/at+jwt"));
+        assert!(typ_matches("AT+JWT", "application/at+jwt"));
+        assert!(typ_matches("application/at+JWT", "application/at+jwt"));
+        assert!(!typ_matches("JWT", "application/at+jwt"));
+        assert!(!typ_matches("text/at+jwt", "application/at+jwt"));
+    }
+
+    #[test]
+    fn alg_names_are_exact() {
+        for bad in ["none", "None", "NONE", "nOnE", "hs256", "ES512", ""] {
+            assert_eq!(parse_alg(bad), None, "{bad}");
+        }
+        assert_eq!(parse_alg("EdDSA"), Some(Algorithm::EdDSA));
+    }
+}
