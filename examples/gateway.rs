@@ -1,1 +1,383 @@
-fn main(){}
+//! An authenticating reverse proxy: tokens are verified at the edge, and
+//! only valid requests reach the upstream, with the caller's identity in
+//! `x-auth-*` headers and (unless told otherwise) without the token.
+//!
+//! ```text
+//! cargo run --release --example gateway                 # dev key, demo upstream
+//! cargo run --release --example gateway -- --help
+//! cargo run --release --example gateway -- --upstream http://127.0.0.1:3000 \
+//!     --jwks ./jwks.json --issuer https://issuer.example --audience api
+//! ```
+//!
+//! With no arguments it listens on 127.0.0.1:8080, generates an Ed25519 dev
+//! signing key, serves its public JWKS at `/.well-known/jwks.json`, fronts a
+//! built-in upstream that echoes the caller's identity, and prints a `curl`
+//! line with a freshly minted token. `/healthz` and the JWKS are public;
+//! every other path needs a valid token.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clap::Parser;
+use http::header::{AUTHORIZATION, CONNECTION, HOST};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use tollgate::bearer::BearerLayer;
+use tollgate::jwt::{JwtLayer, JwtVerifier, Key, KeySet};
+use tollgate::token::{StandardClaims, Verified};
+use tower::ServiceBuilder;
+
+/// Verify bearer tokens at the edge and forward valid requests upstream.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Upstream base URL (http). Default: a built-in demo upstream that
+    /// echoes the caller's identity.
+    #[arg(long)]
+    upstream: Option<Uri>,
+    /// Trust the keys of this JWKS file.
+    #[arg(long, conflicts_with = "hs256_secret_file")]
+    jwks: Option<PathBuf>,
+    /// Trust HS256 tokens signed with the secret in this file (at least 32
+    /// bytes; one trailing newline is ignored).
+    #[arg(long)]
+    hs256_secret_file: Option<PathBuf>,
+    /// Accepted issuer (repeatable). With the dev key: `tollgate-dev`.
+    #[arg(long)]
+    issuer: Vec<String>,
+    /// Accepted audience (repeatable). With the dev key: `tollgate-demo`.
+    #[arg(long)]
+    audience: Vec<String>,
+    /// Clock-skew allowance, e.g. `30s` (at most 5 min).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    leeway: Duration,
+    /// Refuse tokens whose `exp - iat` is longer than this, or that lack `iat`.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    max_lifetime: Duration,
+    /// Forward requests without any token too (without identity headers).
+    #[arg(long)]
+    optional: bool,
+    /// Forward the `Authorization` header to the upstream.
+    #[arg(long)]
+    keep_authorization: bool,
+}
+
+/// `90`, `90s`, `15m`, `24h`, `7d`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().map_err(|_| format!("not a duration: {text:?}"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit in {text:?} (use s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(n * seconds))
+}
+
+/// The keys to trust, and what can mint demo tokens with them.
+struct Keys {
+    set: KeySet,
+    minter: Option<(Header, EncodingKey)>,
+    public_jwks: Option<String>,
+}
+
+fn load_keys(args: &Args) -> Result<Keys, Box<dyn std::error::Error>> {
+    if let Some(path) = &args.jwks {
+        return Ok(Keys {
+            set: KeySet::from_jwks_file(path)?,
+            minter: None,
+            public_jwks: None,
+        });
+    }
+    if let Some(path) = &args.hs256_secret_file {
+        let mut secret = std::fs::read(path)?;
+        if secret.last() == Some(&b'\n') {
+            secret.pop();
+            if secret.last() == Some(&b'\r') {
+                secret.pop();
+            }
+        }
+        let mut set = KeySet::new();
+        set.insert(Key::hmac(Algorithm::HS256, &secret)?)?;
+        let encoding = EncodingKey::from_secret(&secret)?;
+        return Ok(Keys {
+            set,
+            minter: Some((Header::new(Algorithm::HS256), encoding)),
+            public_jwks: None,
+        });
+    }
+    // A fresh Ed25519 dev key: gone when the process ends.
+    let rng = SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| "key generation failed")?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| "bad generated key")?;
+    let mut id = [0u8; 6];
+    rng.fill(&mut id).map_err(|_| "no randomness")?;
+    let kid = format!("dev-{}", URL_SAFE_NO_PAD.encode(id));
+    let jwk = serde_json::json!({
+        "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": kid,
+        "x": URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+    });
+    let mut set = KeySet::new();
+    set.insert(Key::from_jwk(&jwk.to_string())?)?;
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(kid);
+    Ok(Keys {
+        set,
+        minter: Some((header, EncodingKey::from_ed_der(pkcs8.as_ref()))),
+        public_jwks: Some(serde_json::json!({ "keys": [jwk] }).to_string()),
+    })
+}
+
+fn mint(args: &Args, header: &Header, key: &EncodingKey) -> Result<String, jsonwebtoken::errors::Error> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let lifetime = args.max_lifetime.as_secs().min(3600);
+    let mut jti = [0u8; 12];
+    let _ = SystemRandom::new().fill(&mut jti);
+    let claims = serde_json::json!({
+        "iss": args.issuer.first(),
+        "aud": args.audience.first(),
+        "sub": "dev-user",
+        "scope": "demo",
+        "jti": URL_SAFE_NO_PAD.encode(jti),
+        "iat": now,
+        "exp": now + lifetime,
+    });
+    tollgate::jwt::crypto_provider();
+    jsonwebtoken::encode(header, &claims, key)
+}
+
+/// The built-in upstream: echoes what the gateway told it about the caller.
+async fn demo_upstream(request: Request<Body>) -> impl IntoResponse {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    axum::Json(serde_json::json!({
+        "upstream": "tollgate demo",
+        "method": request.method().as_str(),
+        "path": request.uri().path(),
+        "subject": header("x-auth-subject"),
+        "issuer": header("x-auth-issuer"),
+        "scope": header("x-auth-scope"),
+        "authorization_forwarded": request.headers().contains_key(AUTHORIZATION),
+    }))
+}
+
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+#[derive(Clone)]
+struct Proxy {
+    client: Client<HttpConnector, Body>,
+    upstream: Uri,
+    keep_authorization: bool,
+}
+
+impl Proxy {
+    async fn forward(self, request: Request<Body>) -> Result<Response, Infallible> {
+        let (mut parts, body) = request.into_parts();
+        let prefix = self.upstream.path().trim_end_matches('/');
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let uri = Uri::builder()
+            .scheme(self.upstream.scheme_str().unwrap_or("http"))
+            .authority(self.upstream.authority().map_or("", |a| a.as_str()))
+            .path_and_query(format!("{prefix}{path}"))
+            .build();
+        let Ok(uri) = uri else {
+            return Ok(bad_gateway());
+        };
+        let headers = &mut parts.headers;
+        strip_hop_by_hop(headers);
+        headers.remove(HOST);
+        if !self.keep_authorization {
+            headers.remove(AUTHORIZATION);
+        }
+        // Identity headers come from the gateway only, never the client.
+        let spoofed: Vec<HeaderName> = headers
+            .keys()
+            .filter(|k| k.as_str().starts_with("x-auth-"))
+            .cloned()
+            .collect();
+        for name in spoofed {
+            headers.remove(name);
+        }
+        if let Some(claims) = parts.extensions.get::<Verified<StandardClaims>>() {
+            let identity = [
+                ("x-auth-subject", claims.subject()),
+                ("x-auth-issuer", claims.issuer()),
+                ("x-auth-scope", claims.scope.as_deref()),
+                ("x-auth-client-id", claims.client_id.as_deref()),
+            ];
+            for (name, value) in identity {
+                if let Some(Ok(value)) = value.map(HeaderValue::from_str) {
+                    headers.insert(name, value);
+                }
+            }
+        }
+        if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            if let Ok(value) = HeaderValue::try_from(peer.ip().to_string()) {
+                headers.append("x-forwarded-for", value);
+            }
+        }
+        parts.uri = uri;
+        match self.client.request(Request::from_parts(parts, body)).await {
+            Ok(response) => {
+                let (mut parts, body) = response.into_parts();
+                strip_hop_by_hop(&mut parts.headers);
+                Ok(Response::from_parts(parts, Body::new(body)))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "upstream request failed");
+                Ok(bad_gateway())
+            }
+        }
+    }
+}
+
+fn bad_gateway() -> Response {
+    (StatusCode::BAD_GATEWAY, axum::Json(serde_json::json!({"error": "bad_gateway"}))).into_response()
+}
+
+async fn spawn_demo_upstream() -> std::io::Result<Uri> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let app = Router::new().fallback(demo_upstream);
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "demo upstream stopped");
+        }
+    });
+    Ok(format!("http://{addr}").parse().expect("a socket address is a valid authority"))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tollgate=debug".into()),
+        )
+        .init();
+    let mut args = Args::parse();
+    let keys = load_keys(&args)?;
+    if keys.public_jwks.is_some() {
+        if args.issuer.is_empty() {
+            args.issuer.push("tollgate-dev".into());
+        }
+        if args.audience.is_empty() {
+            args.audience.push("tollgate-demo".into());
+        }
+    }
+
+    let mut verifier = JwtVerifier::<StandardClaims>::builder()
+        .key_set(keys.set)
+        .leeway(args.leeway)
+        .max_lifetime(args.max_lifetime);
+    for issuer in &args.issuer {
+        verifier = verifier.issuer(issuer);
+    }
+    for audience in &args.audience {
+        verifier = verifier.audience(audience);
+    }
+    let verifier = verifier.build()?;
+    let bearer = BearerLayer::builder().optional(args.optional).build()?;
+
+    let (upstream, upstream_name) = match &args.upstream {
+        Some(uri) if uri.scheme_str() == Some("http") && uri.authority().is_some() => {
+            (uri.clone(), uri.to_string())
+        }
+        Some(uri) => return Err(format!("--upstream must be an http:// URL, got {uri}").into()),
+        None => (spawn_demo_upstream().await?, "the built-in demo upstream".to_owned()),
+    };
+    let proxy = Proxy {
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        upstream,
+        keep_authorization: args.keep_authorization,
+    };
+    let protected = ServiceBuilder::new()
+        .layer(bearer)
+        .layer(JwtLayer::new(verifier))
+        .service_fn(move |request| proxy.clone().forward(request));
+
+    let mut app = Router::new().route("/healthz", get(|| async { "ok" }));
+    if let Some(jwks) = keys.public_jwks.clone() {
+        app = app.route(
+            "/.well-known/jwks.json",
+            get(move || async move { ([(http::header::CONTENT_TYPE, "application/jwk-set+json")], jwks) }),
+        );
+    }
+    let app = app.fallback_service(protected);
+
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let local = listener.local_addr()?;
+    let host = if local.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], local.port()))
+    } else {
+        local
+    };
+    println!("tollgate gateway listening on http://{local}, forwarding to {upstream_name}");
+    match &keys.minter {
+        Some((header, key)) => {
+            let token = mint(&args, header, key)?;
+            println!("try it (token valid for 1 hour):");
+            println!("  curl -H 'Authorization: Bearer {token}' http://{host}/hello");
+        }
+        None => println!("send requests with 'Authorization: Bearer <token>' to http://{host}/"),
+    }
+
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -76,24 +76,155 @@ pub struct Unauthenticated;
 /// The registered claims of a verified token, whatever the claims type.
 ///
 /// Later layers (revocation, sessions) read these without knowing the
-/// application's claims type. Times are seconds since the Unix epoch.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
+/// application's claims type. Times are seconds since the Unix epoch. The
+/// strings share one allocation.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RegisteredClaims {
+    text: String,
+    iss: Option<Span>,
+    sub: Option<Span>,
+    jti: Option<Span>,
+    sid: Option<Span>,
+    exp: i64,
+    nbf: Option<i64>,
+    iat: Option<i64>,
+}
+
+type Span = (u32, u32);
+
+impl RegisteredClaims {
+    /// Claims of a token that expires at `exp`; add the others with the
+    /// `with_*` methods.
+    pub fn new(exp: i64) -> Self {
+        Self {
+            exp,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn from_parts(
+        strings: [Option<&str>; 4],
+        exp: i64,
+        nbf: Option<i64>,
+        iat: Option<i64>,
+    ) -> Self {
+        let len = strings.iter().flatten().map(|s| s.len()).sum();
+        let mut text = String::with_capacity(len);
+        let [iss, sub, jti, sid] = strings.map(|s| s.map(|s| push(&mut text, s)));
+        Self {
+            text,
+            iss,
+            sub,
+            jti,
+            sid,
+            exp,
+            nbf,
+            iat,
+        }
+    }
+
+    fn span(&self, span: Option<Span>) -> Option<&str> {
+        span.and_then(|(start, end)| self.text.get(start as usize..end as usize))
+    }
+
     /// `iss`.
-    pub iss: Option<String>,
+    pub fn iss(&self) -> Option<&str> {
+        self.span(self.iss)
+    }
+
     /// `sub`.
-    pub sub: Option<String>,
+    pub fn sub(&self) -> Option<&str> {
+        self.span(self.sub)
+    }
+
     /// `jti`.
-    pub jti: Option<String>,
+    pub fn jti(&self) -> Option<&str> {
+        self.span(self.jti)
+    }
+
     /// `sid` (OpenID Connect session id).
-    pub sid: Option<String>,
+    pub fn sid(&self) -> Option<&str> {
+        self.span(self.sid)
+    }
+
     /// `exp` (always present on a verified token).
-    pub exp: i64,
+    pub fn exp(&self) -> i64 {
+        self.exp
+    }
+
     /// `nbf`.
-    pub nbf: Option<i64>,
+    pub fn nbf(&self) -> Option<i64> {
+        self.nbf
+    }
+
     /// `iat`.
-    pub iat: Option<i64>,
+    pub fn iat(&self) -> Option<i64> {
+        self.iat
+    }
+
+    /// With `iss`.
+    #[must_use]
+    pub fn with_iss(mut self, iss: &str) -> Self {
+        self.iss = Some(push(&mut self.text, iss));
+        self
+    }
+
+    /// With `sub`.
+    #[must_use]
+    pub fn with_sub(mut self, sub: &str) -> Self {
+        self.sub = Some(push(&mut self.text, sub));
+        self
+    }
+
+    /// With `jti`.
+    #[must_use]
+    pub fn with_jti(mut self, jti: &str) -> Self {
+        self.jti = Some(push(&mut self.text, jti));
+        self
+    }
+
+    /// With `sid`.
+    #[must_use]
+    pub fn with_sid(mut self, sid: &str) -> Self {
+        self.sid = Some(push(&mut self.text, sid));
+        self
+    }
+
+    /// With `nbf`.
+    #[must_use]
+    pub fn with_nbf(mut self, nbf: i64) -> Self {
+        self.nbf = Some(nbf);
+        self
+    }
+
+    /// With `iat`.
+    #[must_use]
+    pub fn with_iat(mut self, iat: i64) -> Self {
+        self.iat = Some(iat);
+        self
+    }
+}
+
+/// Appends `s` and returns where it stands. Claims come from a token capped
+/// far below 4 GiB, so the offsets fit.
+fn push(text: &mut String, s: &str) -> Span {
+    let start = text.len();
+    text.push_str(s);
+    (start as u32, text.len() as u32)
+}
+
+impl fmt::Debug for RegisteredClaims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisteredClaims")
+            .field("iss", &self.iss())
+            .field("sub", &self.sub())
+            .field("jti", &self.jti())
+            .field("sid", &self.sid())
+            .field("exp", &self.exp)
+            .field("nbf", &self.nbf)
+            .field("iat", &self.iat)
+            .finish()
+    }
 }
 
 /// A verified token's claims, put in the request extensions by
@@ -130,32 +261,32 @@ impl<C> Verified<C> {
 
     /// `sub`.
     pub fn subject(&self) -> Option<&str> {
-        self.inner.registered.sub.as_deref()
+        self.inner.registered.sub()
     }
 
     /// `iss`.
     pub fn issuer(&self) -> Option<&str> {
-        self.inner.registered.iss.as_deref()
+        self.inner.registered.iss()
     }
 
     /// `jti`.
     pub fn jti(&self) -> Option<&str> {
-        self.inner.registered.jti.as_deref()
+        self.inner.registered.jti()
     }
 
     /// `sid`.
     pub fn session_id(&self) -> Option<&str> {
-        self.inner.registered.sid.as_deref()
+        self.inner.registered.sid()
     }
 
     /// `exp`.
     pub fn expires_at(&self) -> i64 {
-        self.inner.registered.exp
+        self.inner.registered.exp()
     }
 
     /// `iat`.
     pub fn issued_at(&self) -> Option<i64> {
-        self.inner.registered.iat
+        self.inner.registered.iat()
     }
 }
 
@@ -184,7 +315,7 @@ impl<C> fmt::Debug for Verified<C> {
 }
 
 /// `aud`: one audience or several.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Audience {
     /// `"aud": "api"`.
@@ -206,6 +337,33 @@ impl Audience {
             Self::Many(v) => (None, v.as_slice()),
         };
         one.into_iter().chain(many.iter().map(String::as_str))
+    }
+}
+
+impl<'de> Deserialize<'de> for Audience {
+    // By hand rather than `#[serde(untagged)]`, which buffers the value.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Audience;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Audience, E> {
+                Ok(Audience::One(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Audience, E> {
+                Ok(Audience::One(v))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
+                while let Some(a) = seq.next_element::<String>()? {
+                    all.push(a);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -281,6 +439,16 @@ pub(crate) mod numeric_date {
 
     pub(crate) struct NumericDate;
 
+    /// Whole seconds of a fractional NumericDate. The cast saturates, so
+    /// what would saturate is refused.
+    pub(crate) fn from_f64(v: f64) -> Result<i64, ()> {
+        if v.is_finite() && v.abs() < 9.0e15 {
+            Ok(v.floor() as i64)
+        } else {
+            Err(())
+        }
+    }
+
     impl Visitor<'_> for NumericDate {
         type Value = i64;
 
@@ -297,12 +465,7 @@ pub(crate) mod numeric_date {
         }
 
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-            // The cast saturates; reject what would saturate.
-            if v.is_finite() && v.abs() < 9.0e15 {
-                Ok(v.floor() as i64)
-            } else {
-                Err(E::custom("NumericDate out of range"))
-            }
+            from_f64(v).map_err(|()| E::custom("NumericDate out of range"))
         }
     }
 
@@ -366,8 +529,12 @@ mod tests {
                 sub: Some("alice".into()),
                 ..StandardClaims::default()
             },
-            RegisteredClaims::default(),
+            RegisteredClaims::new(10).with_sub("bob").with_jti("j"),
         );
         assert_eq!(v.sub.as_deref(), Some("alice"));
+        assert_eq!(v.subject(), Some("bob"));
+        assert_eq!(v.jti(), Some("j"));
+        assert_eq!(v.issuer(), None);
+        assert_eq!(v.expires_at(), 10);
     }
 }

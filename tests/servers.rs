@@ -86,7 +86,7 @@ async fn axum_server_with_claims_extractor() {
     let (status, challenge, _) = get_path(addr, "/me", None).await;
     assert_eq!((status, challenge.as_str()), (StatusCode::UNAUTHORIZED, "Bearer"));
 
-    let tampered = format!("{}A", &t[..t.len() - 1]);
+    let tampered = tamper(&t);
     let (status, challenge, _) = get_path(addr, "/me", Some(&tampered)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(challenge.contains(r#"error="invalid_token""#), "{challenge}");

@@ -102,20 +102,23 @@ fn parse_authorization(value: &[u8], max_len: usize) -> Result<Option<&str>, Err
 
 /// The size cap first (so a huge value costs one comparison), then the
 /// RFC 6750 b64token grammar: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
-/// "+" / "/" ) *"=".
+/// "+" / "/" ) *"=". The grammar check is a branch-free fold, which the
+/// compiler vectorizes.
 fn check_token(token: &[u8], max_len: usize) -> Result<&str, Error> {
     if token.len() > max_len {
         return Err(ErrorKind::TokenTooLarge.into());
     }
     let body_len = token.len() - token.iter().rev().take_while(|&&b| b == b'=').count();
-    let valid = body_len > 0
-        && token[..body_len]
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'));
-    if !valid {
+    let invalid = token[..body_len].iter().fold(0u8, |acc, &b| {
+        let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        let punct = matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+        acc | u8::from(!(letter | digit | punct))
+    });
+    if body_len == 0 || invalid != 0 {
         return Err(ErrorKind::MalformedRequest.into());
     }
-    // Checked above: every byte is ASCII.
+    // Every byte is ASCII now, so this cannot fail.
     std::str::from_utf8(token).map_err(|_| ErrorKind::MalformedRequest.into())
 }
 

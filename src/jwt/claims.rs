@@ -6,7 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::token::numeric_date;
 
@@ -107,82 +107,516 @@ pub(crate) struct Registered<'a> {
     pub(crate) present: u64,
 }
 
-/// Parses [`Registered`] out of the claims object, skipping everything
-/// else. A registered claim given twice or with the wrong JSON type is an
-/// error, as is a payload that is not an object.
-pub(crate) struct RegisteredSeed<'r> {
-    pub(crate) required: &'r [Box<str>],
+/// Which registered claim a top-level key names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Iss,
+    Sub,
+    Aud,
+    Jti,
+    Sid,
+    Exp,
+    Nbf,
+    Iat,
+    Required(u8),
+    Other,
 }
 
-struct DateSeed;
+impl Slot {
+    const NAMES: [(&'static str, Slot); 8] = [
+        ("iss", Slot::Iss),
+        ("sub", Slot::Sub),
+        ("aud", Slot::Aud),
+        ("jti", Slot::Jti),
+        ("sid", Slot::Sid),
+        ("exp", Slot::Exp),
+        ("nbf", Slot::Nbf),
+        ("iat", Slot::Iat),
+    ];
 
-impl<'de> DeserializeSeed<'de> for DateSeed {
-    type Value = Option<i64>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        numeric_date::option(d)
+    fn bit(self) -> u8 {
+        match self {
+            Slot::Iss => 1,
+            Slot::Sub => 1 << 1,
+            Slot::Aud => 1 << 2,
+            Slot::Jti => 1 << 3,
+            Slot::Sid => 1 << 4,
+            Slot::Exp => 1 << 5,
+            Slot::Nbf => 1 << 6,
+            Slot::Iat => 1 << 7,
+            Slot::Required(_) | Slot::Other => 0,
+        }
     }
 }
 
-impl<'de> DeserializeSeed<'de> for RegisteredSeed<'_> {
-    type Value = Registered<'de>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
+/// What the tee saw of the registered claims while `C` was deserialized.
+pub(crate) struct Sink<'de, 'r> {
+    registered: Registered<'de>,
+    required: &'r [Box<str>],
+    seen: u8,
+    current: Slot,
+    saw_object: bool,
+    error: bool,
+}
+
+impl<'de, 'r> Sink<'de, 'r> {
+    pub(crate) fn new(required: &'r [Box<str>]) -> Self {
+        Self {
+            registered: Registered::default(),
+            required,
+            seen: 0,
+            current: Slot::Other,
+            saw_object: false,
+            error: false,
+        }
+    }
+
+    /// The registered claims, unless the payload was not an object, or a
+    /// registered claim was duplicated or of the wrong JSON type.
+    pub(crate) fn finish(self) -> Option<Registered<'de>> {
+        (self.saw_object && !self.error).then_some(self.registered)
+    }
+
+    fn key(&mut self, name: &str) {
+        let slot = match Slot::NAMES.iter().find(|(n, _)| *n == name) {
+            Some((_, slot)) => *slot,
+            None => match self.required.iter().position(|r| **r == *name) {
+                Some(i) => Slot::Required(i as u8),
+                None => Slot::Other,
+            },
+        };
+        if self.seen & slot.bit() != 0 {
+            self.error = true;
+        }
+        self.seen |= slot.bit();
+        self.current = slot;
+    }
+
+    fn string(&mut self, slot: Slot, value: Cow<'de, str>) {
+        let r = &mut self.registered;
+        match slot {
+            Slot::Iss => r.iss = Some(Str(value)),
+            Slot::Sub => r.sub = Some(Str(value)),
+            Slot::Jti => r.jti = Some(Str(value)),
+            Slot::Sid => r.sid = Some(Str(value)),
+            Slot::Aud => r.aud = Some(Aud::One(Str(value))),
+            Slot::Required(i) => r.present |= 1 << i,
+            Slot::Exp | Slot::Nbf | Slot::Iat => self.error = true,
+            Slot::Other => {}
+        }
+    }
+
+    fn number(&mut self, slot: Slot, value: Result<i64, ()>) {
+        let date = match slot {
+            Slot::Exp => &mut self.registered.exp,
+            Slot::Nbf => &mut self.registered.nbf,
+            Slot::Iat => &mut self.registered.iat,
+            Slot::Required(i) => {
+                self.registered.present |= 1 << i;
+                return;
+            }
+            Slot::Other => return,
+            _ => {
+                self.error = true;
+                return;
+            }
+        };
+        match value {
+            Ok(v) => *date = Some(v),
+            Err(()) => self.error = true,
+        }
+    }
+
+    /// Any other non-null JSON value: a type error for every registered slot.
+    fn other(&mut self, slot: Slot) {
+        match slot {
+            Slot::Required(i) => self.registered.present |= 1 << i,
+            Slot::Other => {}
+            _ => self.error = true,
+        }
     }
 }
 
-impl<'de> Visitor<'de> for RegisteredSeed<'_> {
-    type Value = Registered<'de>;
+/// Where a wrapped deserializer sits in the claims document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// The payload itself: must be an object.
+    Top,
+    /// A top-level key.
+    Key,
+    /// The value of a top-level key.
+    Value(Slot),
+    /// An element of an `aud` array.
+    AudElement,
+}
+
+/// Wraps the deserializer of the application's claims type `C` and watches
+/// the registered claims go by, so the payload is parsed once for both.
+///
+/// Everything `C` asks for is forwarded unchanged; values `C` ignores are
+/// still read (as `deserialize_any`) when they are registered claims.
+pub(crate) struct Tee<'s, 'de, 'r, D> {
+    inner: D,
+    sink: &'s mut Sink<'de, 'r>,
+    role: Role,
+}
+
+impl<'s, 'de, 'r, D> Tee<'s, 'de, 'r, D> {
+    pub(crate) fn top(inner: D, sink: &'s mut Sink<'de, 'r>) -> Self {
+        Self {
+            inner,
+            sink,
+            role: Role::Top,
+        }
+    }
+
+    fn watches(&self) -> bool {
+        !matches!(self.role, Role::Value(Slot::Other))
+    }
+}
+
+struct Watch<'s, 'de, 'r, V> {
+    visitor: V,
+    sink: &'s mut Sink<'de, 'r>,
+    role: Role,
+}
+
+macro_rules! forward_deserialize {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+            if !self.watches() {
+                return self.inner.$method($($arg,)* visitor);
+            }
+            let watch = Watch { visitor, sink: self.sink, role: self.role };
+            self.inner.$method($($arg,)* watch)
+        }
+    )*};
+}
+
+impl<'de, D: de::Deserializer<'de>> de::Deserializer<'de> for Tee<'_, 'de, '_, D> {
+    type Error = D::Error;
+
+    forward_deserialize! {
+        deserialize_any();
+        deserialize_bool();
+        deserialize_i8();
+        deserialize_i16();
+        deserialize_i32();
+        deserialize_i64();
+        deserialize_i128();
+        deserialize_u8();
+        deserialize_u16();
+        deserialize_u32();
+        deserialize_u64();
+        deserialize_u128();
+        deserialize_f32();
+        deserialize_f64();
+        deserialize_char();
+        deserialize_str();
+        deserialize_string();
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_option();
+        deserialize_unit();
+        deserialize_unit_struct(name: &'static str);
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_seq();
+        deserialize_tuple(len: usize);
+        deserialize_tuple_struct(name: &'static str, len: usize);
+        deserialize_map();
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        if !self.watches() {
+            return self.inner.deserialize_identifier(visitor);
+        }
+        let watch = Watch { visitor, sink: self.sink, role: self.role };
+        self.inner.deserialize_identifier(watch)
+    }
+
+    /// A value `C` skips is still read when it is a watched one.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        if !self.watches() {
+            return self.inner.deserialize_ignored_any(visitor);
+        }
+        let watch = Watch { visitor, sink: self.sink, role: self.role };
+        match self.role {
+            Role::Key => self.inner.deserialize_str(watch),
+            _ => self.inner.deserialize_any(watch),
+        }
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.inner.is_human_readable()
+    }
+}
+
+impl<'de, V: Visitor<'de>> Watch<'_, 'de, '_, V> {
+    fn saw_str(&mut self, value: Cow<'de, str>) {
+        match self.role {
+            Role::Key => self.sink.key(&value),
+            Role::Value(slot) => self.sink.string(slot, value),
+            Role::AudElement => {
+                if let Some(Aud::Many(all)) = &mut self.sink.registered.aud {
+                    all.push(Str(value));
+                }
+            }
+            Role::Top => {}
+        }
+    }
+
+    fn saw_number(&mut self, value: Result<i64, ()>) {
+        match self.role {
+            Role::Value(slot) => self.sink.number(slot, value),
+            Role::Key => self.sink.key(""),
+            Role::AudElement => self.sink.error = true,
+            Role::Top => {}
+        }
+    }
+
+    fn saw_other(&mut self) {
+        match self.role {
+            Role::Value(slot) => self.sink.other(slot),
+            Role::Key => self.sink.key(""),
+            Role::AudElement => self.sink.error = true,
+            Role::Top => {}
+        }
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Watch<'_, 'de, '_, V> {
+    type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object of claims")
+        self.visitor.expecting(f)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        const NAMES: [&str; 8] = ["iss", "sub", "aud", "jti", "sid", "exp", "nbf", "iat"];
-        let mut r = Registered::default();
-        let mut seen = 0u8;
-        while let Some(key) = map.next_key::<Str<'de>>()? {
-            let Some(index) = NAMES.iter().position(|n| *n == key.0) else {
-                match self.required.iter().position(|n| **n == *key.0) {
-                    Some(i) => {
-                        if map.next_value::<Option<IgnoredAny>>()?.is_some() {
-                            r.present |= 1 << i;
-                        }
-                    }
-                    None => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                continue;
-            };
-            if seen & (1 << index) != 0 {
-                return Err(de::Error::custom(format_args!("duplicate claim `{}`", NAMES[index])));
-            }
-            seen |= 1 << index;
-            match index {
-                0 => r.iss = map.next_value()?,
-                1 => r.sub = map.next_value()?,
-                2 => r.aud = map.next_value()?,
-                3 => r.jti = map.next_value()?,
-                4 => r.sid = map.next_value()?,
-                5 => r.exp = map.next_value_seed(DateSeed)?,
-                6 => r.nbf = map.next_value_seed(DateSeed)?,
-                _ => r.iat = map.next_value_seed(DateSeed)?,
-            }
+    fn visit_bool<E: de::Error>(mut self, v: bool) -> Result<V::Value, E> {
+        self.saw_other();
+        self.visitor.visit_bool(v)
+    }
+
+    fn visit_i64<E: de::Error>(mut self, v: i64) -> Result<V::Value, E> {
+        self.saw_number(Ok(v));
+        self.visitor.visit_i64(v)
+    }
+
+    fn visit_u64<E: de::Error>(mut self, v: u64) -> Result<V::Value, E> {
+        self.saw_number(i64::try_from(v).map_err(|_| ()));
+        self.visitor.visit_u64(v)
+    }
+
+    fn visit_i128<E: de::Error>(mut self, v: i128) -> Result<V::Value, E> {
+        self.saw_number(i64::try_from(v).map_err(|_| ()));
+        self.visitor.visit_i128(v)
+    }
+
+    fn visit_u128<E: de::Error>(mut self, v: u128) -> Result<V::Value, E> {
+        self.saw_number(i64::try_from(v).map_err(|_| ()));
+        self.visitor.visit_u128(v)
+    }
+
+    fn visit_f64<E: de::Error>(mut self, v: f64) -> Result<V::Value, E> {
+        self.saw_number(numeric_date::from_f64(v));
+        self.visitor.visit_f64(v)
+    }
+
+    fn visit_char<E: de::Error>(mut self, v: char) -> Result<V::Value, E> {
+        self.saw_str(Cow::Owned(v.to_string()));
+        self.visitor.visit_char(v)
+    }
+
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<V::Value, E> {
+        self.saw_str(Cow::Owned(v.to_owned()));
+        self.visitor.visit_str(v)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(mut self, v: &'de str) -> Result<V::Value, E> {
+        self.saw_str(Cow::Borrowed(v));
+        self.visitor.visit_borrowed_str(v)
+    }
+
+    fn visit_string<E: de::Error>(mut self, v: String) -> Result<V::Value, E> {
+        self.saw_str(Cow::Owned(v.clone()));
+        self.visitor.visit_string(v)
+    }
+
+    fn visit_bytes<E: de::Error>(mut self, v: &[u8]) -> Result<V::Value, E> {
+        self.saw_other();
+        self.visitor.visit_bytes(v)
+    }
+
+    fn visit_borrowed_bytes<E: de::Error>(mut self, v: &'de [u8]) -> Result<V::Value, E> {
+        self.saw_other();
+        self.visitor.visit_borrowed_bytes(v)
+    }
+
+    fn visit_byte_buf<E: de::Error>(mut self, v: Vec<u8>) -> Result<V::Value, E> {
+        self.saw_other();
+        self.visitor.visit_byte_buf(v)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+        self.visitor.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+        self.visitor.visit_unit()
+    }
+
+    fn visit_some<D2: de::Deserializer<'de>>(self, d: D2) -> Result<V::Value, D2::Error> {
+        self.visitor.visit_some(Tee {
+            inner: d,
+            sink: self.sink,
+            role: self.role,
+        })
+    }
+
+    fn visit_newtype_struct<D2: de::Deserializer<'de>>(self, d: D2) -> Result<V::Value, D2::Error> {
+        self.visitor.visit_newtype_struct(Tee {
+            inner: d,
+            sink: self.sink,
+            role: self.role,
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, seq: A) -> Result<V::Value, A::Error> {
+        if self.role == Role::Value(Slot::Aud) {
+            self.sink.registered.aud = Some(Aud::Many(Vec::new()));
+            return self.visitor.visit_seq(TeeSeq { seq, sink: self.sink });
         }
-        Ok(r)
+        self.saw_other();
+        self.visitor.visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<V::Value, A::Error> {
+        if self.role == Role::Top {
+            self.sink.saw_object = true;
+            return self.visitor.visit_map(TeeMap { map, sink: self.sink });
+        }
+        self.saw_other();
+        self.visitor.visit_map(map)
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<V::Value, A::Error> {
+        // Only reached when `C` asks for an enum; the claim is then left
+        // unrecorded, which fails closed for `exp`, `iss` and `aud`.
+        self.visitor.visit_enum(data)
+    }
+}
+
+struct TeeMap<'s, 'de, 'r, A> {
+    map: A,
+    sink: &'s mut Sink<'de, 'r>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, 'de, '_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        self.sink.current = Slot::Other;
+        self.map.next_key_seed(TeeSeed {
+            seed,
+            sink: &mut *self.sink,
+            role: Role::Key,
+        })
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        let role = Role::Value(self.sink.current);
+        self.map.next_value_seed(TeeSeed {
+            seed,
+            sink: &mut *self.sink,
+            role,
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint()
+    }
+}
+
+struct TeeSeq<'s, 'de, 'r, A> {
+    seq: A,
+    sink: &'s mut Sink<'de, 'r>,
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for TeeSeq<'_, 'de, '_, A> {
+    type Error = A::Error;
+
+    fn next_element_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, A::Error> {
+        self.seq.next_element_seed(TeeSeed {
+            seed,
+            sink: &mut *self.sink,
+            role: Role::AudElement,
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.seq.size_hint()
+    }
+}
+
+struct TeeSeed<'s, 'de, 'r, S> {
+    seed: S,
+    sink: &'s mut Sink<'de, 'r>,
+    role: Role,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for TeeSeed<'_, 'de, '_, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<S::Value, D::Error> {
+        self.seed.deserialize(Tee {
+            inner: d,
+            sink: self.sink,
+            role: self.role,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde::de::IgnoredAny;
+
     use super::*;
 
-    fn parse(json: &str) -> Result<Registered<'_>, serde_json::Error> {
+    fn parse(json: &str) -> Result<Registered<'_>, String> {
+        parse_as::<IgnoredAny>(json)
+    }
+
+    fn parse_as<'a, C: Deserialize<'a>>(json: &'a str) -> Result<Registered<'a>, String> {
+        let required: &[Box<str>] = &["tenant".into()];
+        let mut sink = Sink::new(required);
         let mut de = serde_json::Deserializer::from_str(json);
-        let r = RegisteredSeed { required: &["tenant".into()] }.deserialize(&mut de)?;
-        de.end()?;
-        Ok(r)
+        C::deserialize(Tee::top(&mut de, &mut sink)).map_err(|e| e.to_string())?;
+        de.end().map_err(|e| e.to_string())?;
+        sink.finish().ok_or_else(|| "rejected by the tee".to_owned())
+    }
+
+    #[test]
+    fn sees_claims_whatever_the_claims_type_asks_for() {
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct OnlySub {
+            sub: String,
+        }
+        let json = r#"{"sub":"s","exp":10.5,"aud":["a","b"],"iss":"i","tenant":{"x":1}}"#;
+        for r in [
+            parse_as::<IgnoredAny>(json).unwrap(),
+            parse_as::<OnlySub>(json).unwrap(),
+            parse_as::<serde_json::Value>(json).unwrap(),
+            parse_as::<crate::token::StandardClaims>(json).unwrap(),
+            parse_as::<std::collections::HashMap<String, serde_json::Value>>(json).unwrap(),
+        ] {
+            assert_eq!(r.sub.unwrap().0, "s");
+            assert_eq!(r.iss.unwrap().0, "i");
+            assert_eq!(r.exp, Some(10));
+            assert!(r.aud.unwrap().contains_any(&["b".into()]));
+            assert_eq!(r.present, 1);
+        }
     }
 
     #[test]

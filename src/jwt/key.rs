@@ -1,9 +1,12 @@
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
+use jsonwebtoken::crypto::JwtVerifier;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 
@@ -17,6 +20,7 @@ use crate::error::ConfigError;
 /// Its `Debug` output never shows key material.
 #[derive(Clone)]
 pub struct Key {
+    id: u64,
     kid: Option<Arc<str>>,
     alg: Algorithm,
     decoding: Arc<DecodingKey>,
@@ -222,7 +226,9 @@ impl Key {
         }
         (crypto_provider().verifier_factory)(&alg, &decoding)
             .map_err(|e| ConfigError::with_source(format!("key unusable with {alg:?}"), e))?;
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Ok(Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             kid: None,
             alg,
             decoding: Arc::new(decoding),
@@ -258,9 +264,35 @@ impl Key {
 }
 
 pub(crate) fn verify_raw(key: &Key, message: &[u8], signature: &Vec<u8>) -> bool {
-    match (crypto_provider().verifier_factory)(&key.alg, &key.decoding) {
-        Ok(verifier) => verifier.verify(message, signature).is_ok(),
-        Err(_) => false,
+    thread_local! {
+        /// jsonwebtoken builds a verifier object per call (for HMAC that
+        /// means deriving the padded key states, as costly as the MAC
+        /// itself). Those objects are not `Send`, so each thread keeps the
+        /// last few it built, by key id. Ids are never reused, so a key
+        /// dropped from its set can never be matched again.
+        static VERIFIERS: RefCell<Vec<(u64, Box<dyn JwtVerifier>)>> = const { RefCell::new(Vec::new()) };
+    }
+    const PER_THREAD: usize = 8;
+    let cached = VERIFIERS.try_with(|cell| {
+        let mut verifiers = cell.try_borrow_mut().ok()?;
+        if let Some((_, v)) = verifiers.iter().find(|(id, _)| *id == key.id) {
+            return Some(v.verify(message, signature).is_ok());
+        }
+        let v = (crypto_provider().verifier_factory)(&key.alg, &key.decoding).ok()?;
+        let ok = v.verify(message, signature).is_ok();
+        if verifiers.len() == PER_THREAD {
+            verifiers.remove(0);
+        }
+        verifiers.push((key.id, v));
+        Some(ok)
+    });
+    match cached {
+        Ok(Some(ok)) => ok,
+        // Thread teardown, re-entrance, or a key the provider refuses.
+        _ => match (crypto_provider().verifier_factory)(&key.alg, &key.decoding) {
+            Ok(v) => v.verify(message, signature).is_ok(),
+            Err(_) => false,
+        },
     }
 }
 

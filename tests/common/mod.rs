@@ -65,6 +65,14 @@ pub fn hs256_with_secret(header: &str, payload: &str, secret: &[u8]) -> String {
     format!("{message}.{}", b64(tag.as_ref()))
 }
 
+/// The token with one character in the middle of its signature changed.
+pub fn tamper(token: &str) -> String {
+    let mut bytes = token.as_bytes().to_vec();
+    let at = token.rfind('.').unwrap() + 8;
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(bytes).unwrap()
+}
+
 pub fn claims(extra: serde_json::Value) -> String {
     let mut base = serde_json::json!({
         "iss": "https://issuer.test",
