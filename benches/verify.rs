@@ -13,6 +13,9 @@
 //! `reject` for hostile input: a 1 MiB `Authorization` header, and an
 //! 8 KiB token of garbage.
 
+// criterion's macros generate undocumented public functions.
+#![allow(missing_docs)]
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::pin;
@@ -68,7 +71,10 @@ fn material(alg: Algorithm) -> Material {
 }
 
 fn claims(large: bool) -> serde_json::Value {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let mut claims = serde_json::json!({
         "iss": "https://issuer.example.com",
         "sub": "248289761001",
@@ -78,7 +84,9 @@ fn claims(large: bool) -> serde_json::Value {
         "exp": now + 3600,
     });
     if large {
-        let groups: Vec<String> = (0..70).map(|i| format!("group-{i:03}-engineering")).collect();
+        let groups: Vec<String> = (0..70)
+            .map(|i| format!("group-{i:03}-engineering"))
+            .collect();
         claims["groups"] = groups.into();
         claims["scope"] = "read write admin:users admin:billing".into();
     }
@@ -106,7 +114,10 @@ fn verifier(key: Key) -> JwtVerifier<StandardClaims> {
 /// Polls a future that the handler makes ready at once.
 fn ready<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("the stack should answer without waiting"),
     }
@@ -124,27 +135,38 @@ fn stack(
     ServiceBuilder::new()
         .layer(BearerLayer::new())
         .layer(JwtLayer::new(verifier))
-        .service_fn(|_req: Request<String>| std::future::ready(Ok::<_, Infallible>(Response::new(String::new()))))
+        .service_fn(|_req: Request<String>| {
+            std::future::ready(Ok::<_, Infallible>(Response::new(String::new())))
+        })
 }
 
 fn bench_verify(c: &mut Criterion) {
     tollgate::jwt::crypto_provider();
-    for alg in [Algorithm::HS256, Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+    for alg in [
+        Algorithm::HS256,
+        Algorithm::RS256,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+    ] {
         for (size, large) in [("small", false), ("large", true)] {
             let m = material(alg);
-            let token = jsonwebtoken::encode(&Header::new(alg), &claims(large), &m.encoding).unwrap();
+            let token =
+                jsonwebtoken::encode(&Header::new(alg), &claims(large), &m.encoding).unwrap();
             let validation = validation(alg);
             let verifier = verifier(m.key.clone());
             let mut service = stack(verifier.clone());
             let header = HeaderValue::try_from(format!("Bearer {token}")).unwrap();
-            assert!(jsonwebtoken::decode::<StandardClaims>(&token, &m.decoding, &validation).is_ok());
+            assert!(
+                jsonwebtoken::decode::<StandardClaims>(&token, &m.decoding, &validation).is_ok()
+            );
             assert!(verifier.verify(&token).is_ok());
             assert_eq!(ready(service.call(request(&header))).unwrap().status(), 200);
 
             let mut group = c.benchmark_group(format!("verify/{alg:?}/{size}({}B)", token.len()));
             group.bench_function("raw_decode", |b| {
                 b.iter(|| {
-                    jsonwebtoken::decode::<StandardClaims>(&token, &m.decoding, &validation).unwrap()
+                    jsonwebtoken::decode::<StandardClaims>(&token, &m.decoding, &validation)
+                        .unwrap()
                 })
             });
             group.bench_function("verifier", |b| b.iter(|| verifier.verify(&token).unwrap()));
@@ -171,8 +193,17 @@ fn bench_reject(c: &mut Criterion) {
         b.iter(|| ready(service.call(request(&huge))).unwrap())
     });
     assert_eq!(ready(service.call(request(&huge))).unwrap().status(), 401);
-    let garbage = HeaderValue::try_from(format!("Bearer {}.{}.{}", "A".repeat(4000), "B".repeat(4000), "C".repeat(100))).unwrap();
-    assert_eq!(ready(service.call(request(&garbage))).unwrap().status(), 401);
+    let garbage = HeaderValue::try_from(format!(
+        "Bearer {}.{}.{}",
+        "A".repeat(4000),
+        "B".repeat(4000),
+        "C".repeat(100)
+    ))
+    .unwrap();
+    assert_eq!(
+        ready(service.call(request(&garbage))).unwrap().status(),
+        401
+    );
     group.bench_function("8KiB_garbage_token", |b| {
         b.iter(|| ready(service.call(request(&garbage))).unwrap())
     });

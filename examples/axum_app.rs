@@ -38,7 +38,9 @@ async fn hello(claims: Option<Claims<StandardClaims>>) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut secret = [0u8; 32];
-    SystemRandom::new().fill(&mut secret).map_err(|_| "no randomness")?;
+    SystemRandom::new()
+        .fill(&mut secret)
+        .map_err(|_| "no randomness")?;
     let verifier = JwtVerifier::<StandardClaims>::builder()
         .key(Key::hmac(Algorithm::HS256, &secret)?)
         .issuer("axum-app")

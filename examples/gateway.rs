@@ -85,7 +85,9 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let n: u64 = number.parse().map_err(|_| format!("not a duration: {text:?}"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("not a duration: {text:?}"))?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
@@ -150,8 +152,15 @@ fn load_keys(args: &Args) -> Result<Keys, Box<dyn std::error::Error>> {
     })
 }
 
-fn mint(args: &Args, header: &Header, key: &EncodingKey) -> Result<String, jsonwebtoken::errors::Error> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+fn mint(
+    args: &Args,
+    header: &Header,
+    key: &EncodingKey,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
     let lifetime = args.max_lifetime.as_secs().min(3600);
     let mut jti = [0u8; 12];
     let _ = SystemRandom::new().fill(&mut jti);
@@ -263,10 +272,10 @@ impl Proxy {
                 }
             }
         }
-        if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            if let Ok(value) = HeaderValue::try_from(peer.ip().to_string()) {
-                headers.append("x-forwarded-for", value);
-            }
+        if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
+            && let Ok(value) = HeaderValue::try_from(peer.ip().to_string())
+        {
+            headers.append("x-forwarded-for", value);
         }
         parts.uri = uri;
         match self.client.request(Request::from_parts(parts, body)).await {
@@ -284,7 +293,11 @@ impl Proxy {
 }
 
 fn bad_gateway() -> Response {
-    (StatusCode::BAD_GATEWAY, axum::Json(serde_json::json!({"error": "bad_gateway"}))).into_response()
+    (
+        StatusCode::BAD_GATEWAY,
+        axum::Json(serde_json::json!({"error": "bad_gateway"})),
+    )
+        .into_response()
 }
 
 async fn spawn_demo_upstream() -> std::io::Result<Uri> {
@@ -296,7 +309,9 @@ async fn spawn_demo_upstream() -> std::io::Result<Uri> {
             tracing::error!(%error, "demo upstream stopped");
         }
     });
-    Ok(format!("http://{addr}").parse().expect("a socket address is a valid authority"))
+    Ok(format!("http://{addr}")
+        .parse()
+        .expect("a socket address is a valid authority"))
 }
 
 #[tokio::main]
@@ -336,7 +351,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (uri.clone(), uri.to_string())
         }
         Some(uri) => return Err(format!("--upstream must be an http:// URL, got {uri}").into()),
-        None => (spawn_demo_upstream().await?, "the built-in demo upstream".to_owned()),
+        None => (
+            spawn_demo_upstream().await?,
+            "the built-in demo upstream".to_owned(),
+        ),
     };
     let proxy = Proxy {
         client: Client::builder(TokioExecutor::new()).build_http(),
@@ -352,7 +370,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(jwks) = keys.public_jwks.clone() {
         app = app.route(
             "/.well-known/jwks.json",
-            get(move || async move { ([(http::header::CONTENT_TYPE, "application/jwk-set+json")], jwks) }),
+            get(move || async move {
+                (
+                    [(http::header::CONTENT_TYPE, "application/jwk-set+json")],
+                    jwks,
+                )
+            }),
         );
     }
     let app = app.fallback_service(protected);
@@ -374,10 +397,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => println!("send requests with 'Authorization: Bearer <token>' to http://{host}/"),
     }
 
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

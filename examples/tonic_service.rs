@@ -27,13 +27,20 @@ use tower::ServiceBuilder;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let once = std::env::args().any(|a| a == "--once");
     let mut secret = [0u8; 32];
-    SystemRandom::new().fill(&mut secret).map_err(|_| "no randomness")?;
+    SystemRandom::new()
+        .fill(&mut secret)
+        .map_err(|_| "no randomness")?;
     let verifier = JwtVerifier::<StandardClaims>::builder()
         .key(Key::hmac(Algorithm::HS256, &secret)?)
         .issuer("tonic-demo")
         .build()?;
 
-    let listener = tokio::net::TcpListener::bind(if once { "127.0.0.1:0" } else { "127.0.0.1:50051" }).await?;
+    let listener = tokio::net::TcpListener::bind(if once {
+        "127.0.0.1:0"
+    } else {
+        "127.0.0.1:50051"
+    })
+    .await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(
         tonic::transport::Server::builder()
@@ -73,7 +80,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .check(tonic::Request::new(HealthCheckRequest::default()))
         .await
         .expect_err("a call without a token must be refused");
-    println!("without a token: {:?} {:?}", status.code(), status.message());
+    println!(
+        "without a token: {:?} {:?}",
+        status.code(),
+        status.message()
+    );
 
     if !once {
         server.await??;

@@ -432,7 +432,10 @@ pub(crate) fn reject<B, R: Rejection<B>>(
     headers: &HeaderMap,
 ) -> Response<B> {
     if error.kind() == ErrorKind::MissingLayer {
-        tracing::error!(detail = error.detail(), "tollgate layer is missing in front of this one");
+        tracing::error!(
+            detail = error.detail(),
+            "tollgate layer is missing in front of this one"
+        );
     } else {
         tracing::debug!(kind = ?error.kind(), detail = error.detail(), "request rejected");
     }
@@ -447,16 +450,17 @@ mod tests {
 
     fn grpc_headers() -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc+proto"));
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/grpc+proto"),
+        );
         h
     }
 
     #[test]
     fn missing_token_has_no_error_code() {
-        let r: Response<()> = DefaultRejection::new().reject(
-            &Error::new(ErrorKind::MissingToken),
-            &HeaderMap::new(),
-        );
+        let r: Response<()> =
+            DefaultRejection::new().reject(&Error::new(ErrorKind::MissingToken), &HeaderMap::new());
         assert_eq!(r.status(), 401);
         assert_eq!(r.headers()[WWW_AUTHENTICATE], "Bearer");
     }
@@ -506,7 +510,10 @@ mod tests {
     #[test]
     fn bad_realms_are_refused() {
         for realm in ["", "a\"b", "a\\b", "é", "a\nb"] {
-            assert!(DefaultRejection::new().with_realm(realm).is_err(), "{realm:?}");
+            assert!(
+                DefaultRejection::new().with_realm(realm).is_err(),
+                "{realm:?}"
+            );
         }
     }
 

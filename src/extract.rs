@@ -64,9 +64,7 @@ pub enum ClaimsRejection {
 impl IntoResponse for ClaimsRejection {
     fn into_response(self) -> Response {
         match self {
-            Self::Unauthenticated => {
-                http_response(&Error::new(ErrorKind::MissingToken), None)
-            }
+            Self::Unauthenticated => http_response(&Error::new(ErrorKind::MissingToken), None),
             Self::MissingLayer => {
                 tracing::error!(
                     "Claims extractor used on a route without tollgate's BearerLayer and JwtLayer \

@@ -64,6 +64,8 @@ impl<F, B> fmt::Debug for ResponseFuture<F, B> {
             Kind::Future { .. } => "Future",
             Kind::Rejected { .. } => "Rejected",
         };
-        f.debug_struct("ResponseFuture").field("state", &state).finish()
+        f.debug_struct("ResponseFuture")
+            .field("state", &state)
+            .finish()
     }
 }

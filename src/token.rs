@@ -59,7 +59,10 @@ impl BearerToken {
 impl fmt::Debug for BearerToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BearerToken")
-            .field("token", &format_args!("<redacted {} bytes>", self.token.len()))
+            .field(
+                "token",
+                &format_args!("<redacted {} bytes>", self.token.len()),
+            )
             .field("source", &self.source)
             .finish()
     }
@@ -355,7 +358,10 @@ impl<'de> Deserialize<'de> for Audience {
             fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Audience, E> {
                 Ok(Audience::One(v))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Audience, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Audience, A::Error> {
                 let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
                 while let Some(a) = seq.next_element::<String>()? {
                     all.push(a);

@@ -26,7 +26,12 @@ async fn echo(req: Request<String>) -> Result<Response<String>, Infallible> {
 }
 
 async fn run(layer: BearerLayer, req: Request<String>) -> Response<String> {
-    ServiceBuilder::new().layer(layer).service_fn(echo).oneshot(req).await.unwrap()
+    ServiceBuilder::new()
+        .layer(layer)
+        .service_fn(echo)
+        .oneshot(req)
+        .await
+        .unwrap()
 }
 
 fn req() -> http::request::Builder {
@@ -34,12 +39,22 @@ fn req() -> http::request::Builder {
 }
 
 fn challenge(r: &Response<String>) -> &str {
-    r.headers().get("www-authenticate").map(|v| v.to_str().unwrap()).unwrap_or("")
+    r.headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or("")
 }
 
 #[tokio::test]
 async fn authorization_header_is_the_default() {
-    let r = run(BearerLayer::new(), req().header("authorization", "bearer  abc.def").body(String::new()).unwrap()).await;
+    let r = run(
+        BearerLayer::new(),
+        req()
+            .header("authorization", "bearer  abc.def")
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.body(), "AuthorizationHeader:abc.def");
 }
 
@@ -47,9 +62,15 @@ async fn authorization_header_is_the_default() {
 async fn no_token_is_401_without_error_code() {
     for r in [
         req().body(String::new()).unwrap(),
-        req().header("authorization", "Basic dXNlcjpwYXNz").body(String::new()).unwrap(),
+        req()
+            .header("authorization", "Basic dXNlcjpwYXNz")
+            .body(String::new())
+            .unwrap(),
         req().uri("/?access_token=abc").body(String::new()).unwrap(),
-        req().header("cookie", "access_token=abc").body(String::new()).unwrap(),
+        req()
+            .header("cookie", "access_token=abc")
+            .body(String::new())
+            .unwrap(),
     ] {
         let r = run(BearerLayer::new(), r).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -61,10 +82,27 @@ async fn no_token_is_401_without_error_code() {
 
 #[tokio::test]
 async fn malformed_credentials_are_400_invalid_request() {
-    for value in ["Bearer", "Bearer ", "Bearer a b", "Bearer a,b", "Bearer \"abc\"", "Bearer a=b"] {
-        let r = run(BearerLayer::new(), req().header("authorization", value).body(String::new()).unwrap()).await;
+    for value in [
+        "Bearer",
+        "Bearer ",
+        "Bearer a b",
+        "Bearer a,b",
+        "Bearer \"abc\"",
+        "Bearer a=b",
+    ] {
+        let r = run(
+            BearerLayer::new(),
+            req()
+                .header("authorization", value)
+                .body(String::new())
+                .unwrap(),
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{value}");
-        assert!(challenge(&r).contains(r#"error="invalid_request""#), "{value}");
+        assert!(
+            challenge(&r).contains(r#"error="invalid_request""#),
+            "{value}"
+        );
         assert_eq!(error_kind(&r), Some(ErrorKind::MalformedRequest), "{value}");
     }
 }
@@ -78,14 +116,44 @@ async fn several_tokens_are_400_invalid_request() {
         .build()
         .unwrap();
     let cases = [
-        req().header("authorization", "Bearer a").header("authorization", "Bearer a").body(String::new()).unwrap(),
-        req().header("authorization", "Bearer a").header("authorization", "Basic b").body(String::new()).unwrap(),
-        req().header("authorization", "Bearer a").header("cookie", "at=a").body(String::new()).unwrap(),
-        req().header("cookie", "at=a; at=b").body(String::new()).unwrap(),
-        req().header("cookie", "at=a").header("cookie", "at=b").body(String::new()).unwrap(),
-        req().header("x-api-token", "a").header("x-api-token", "a").body(String::new()).unwrap(),
-        req().uri("/?access_token=a&access_token=a").body(String::new()).unwrap(),
-        req().uri("/?access_token=a").header("x-api-token", "a").body(String::new()).unwrap(),
+        req()
+            .header("authorization", "Bearer a")
+            .header("authorization", "Bearer a")
+            .body(String::new())
+            .unwrap(),
+        req()
+            .header("authorization", "Bearer a")
+            .header("authorization", "Basic b")
+            .body(String::new())
+            .unwrap(),
+        req()
+            .header("authorization", "Bearer a")
+            .header("cookie", "at=a")
+            .body(String::new())
+            .unwrap(),
+        req()
+            .header("cookie", "at=a; at=b")
+            .body(String::new())
+            .unwrap(),
+        req()
+            .header("cookie", "at=a")
+            .header("cookie", "at=b")
+            .body(String::new())
+            .unwrap(),
+        req()
+            .header("x-api-token", "a")
+            .header("x-api-token", "a")
+            .body(String::new())
+            .unwrap(),
+        req()
+            .uri("/?access_token=a&access_token=a")
+            .body(String::new())
+            .unwrap(),
+        req()
+            .uri("/?access_token=a")
+            .header("x-api-token", "a")
+            .body(String::new())
+            .unwrap(),
     ];
     for (i, r) in cases.into_iter().enumerate() {
         let r = run(layer.clone(), r).await;
@@ -104,33 +172,98 @@ async fn other_sources() {
         .allow_query_parameter("token")
         .build()
         .unwrap();
-    let r = run(layer.clone(), req().header("cookie", "a=1; at=\"c.d\"; b=2").body(String::new()).unwrap()).await;
+    let r = run(
+        layer.clone(),
+        req()
+            .header("cookie", "a=1; at=\"c.d\"; b=2")
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.body(), "Cookie:c.d");
-    let r = run(layer.clone(), req().header("x-api-token", "h.i").body(String::new()).unwrap()).await;
+    let r = run(
+        layer.clone(),
+        req()
+            .header("x-api-token", "h.i")
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.body(), "Header:h.i");
-    let r = run(layer.clone(), req().uri("/p?x=1&token=q%2Bw%2F").body(String::new()).unwrap()).await;
+    let r = run(
+        layer.clone(),
+        req()
+            .uri("/p?x=1&token=q%2Bw%2F")
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.body(), "Query:q+w/");
     // With the Authorization header off, a Bearer header is not a token.
-    let r = run(layer.clone(), req().header("authorization", "Bearer a").body(String::new()).unwrap()).await;
+    let r = run(
+        layer.clone(),
+        req()
+            .header("authorization", "Bearer a")
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // A malformed cookie value of ours is refused; other cookies are not ours.
-    let r = run(layer.clone(), req().header("cookie", "at=a b").body(String::new()).unwrap()).await;
+    let r = run(
+        layer.clone(),
+        req()
+            .header("cookie", "at=a b")
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = run(layer, req().header("cookie", "other=a b; at=ok").body(String::new()).unwrap()).await;
+    let r = run(
+        layer,
+        req()
+            .header("cookie", "other=a b; at=ok")
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.body(), "Cookie:ok");
 }
 
 #[tokio::test]
 async fn size_cap_is_checked_first() {
     let layer = BearerLayer::builder().max_token_len(16).build().unwrap();
-    let r = run(layer.clone(), req().header("authorization", format!("Bearer {}", "a".repeat(16))).body(String::new()).unwrap()).await;
+    let r = run(
+        layer.clone(),
+        req()
+            .header("authorization", format!("Bearer {}", "a".repeat(16)))
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     // Over the cap: refused as too large even though it is also malformed.
-    let r = run(layer, req().header("authorization", format!("Bearer {}", "!".repeat(17))).body(String::new()).unwrap()).await;
+    let r = run(
+        layer,
+        req()
+            .header("authorization", format!("Bearer {}", "!".repeat(17)))
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(challenge(&r).contains(r#"error="invalid_token", error_description="token too large""#));
+    assert!(
+        challenge(&r).contains(r#"error="invalid_token", error_description="token too large""#)
+    );
     let huge = format!("Bearer {}", "A".repeat(1 << 20));
-    let r = run(BearerLayer::new(), req().header("authorization", huge).body(String::new()).unwrap()).await;
+    let r = run(
+        BearerLayer::new(),
+        req()
+            .header("authorization", huge)
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(error_kind(&r), Some(ErrorKind::TokenTooLarge));
 }
 
@@ -149,7 +282,11 @@ async fn optional_lets_anonymous_requests_through_to_jwt_and_handler() {
                 .unwrap_or_else(|| "anonymous".into());
             Ok::<_, Infallible>(Response::new(who))
         });
-    let r = svc.clone().oneshot(req().body(String::new()).unwrap()).await.unwrap();
+    let r = svc
+        .clone()
+        .oneshot(req().body(String::new()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(r.body(), "anonymous");
     let t = token(Algorithm::HS256, &claims(json!({})));
     let r = svc.clone().oneshot(bearer_request(&t)).await.unwrap();
@@ -157,7 +294,15 @@ async fn optional_lets_anonymous_requests_through_to_jwt_and_handler() {
     // Optional does not mean lax: a bad token is still refused.
     let r = svc.clone().oneshot(bearer_request("a.b.c")).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = svc.oneshot(req().header("authorization", "Bearer a b").body(String::new()).unwrap()).await.unwrap();
+    let r = svc
+        .oneshot(
+            req()
+                .header("authorization", "Bearer a b")
+                .body(String::new())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -185,13 +330,22 @@ async fn grpc_callers_get_grpc_status() {
         .layer(JwtLayer::new(verifier))
         .service_fn(echo);
     let grpc = || req().header("content-type", "application/grpc");
-    let r = svc.clone().oneshot(grpc().body(String::new()).unwrap()).await.unwrap();
+    let r = svc
+        .clone()
+        .oneshot(grpc().body(String::new()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["grpc-status"], "16");
     assert_eq!(r.headers()["grpc-message"], "missing token");
     let expired = token(Algorithm::HS256, &claims(json!({"exp": NOW - 3600})));
     let r = svc
-        .oneshot(grpc().header("authorization", format!("Bearer {expired}")).body(String::new()).unwrap())
+        .oneshot(
+            grpc()
+                .header("authorization", format!("Bearer {expired}"))
+                .body(String::new())
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(r.headers()["grpc-status"], "16");
@@ -219,12 +373,27 @@ async fn rejection_rendering_can_be_replaced() {
 
 #[test]
 fn bad_configurations_are_refused() {
-    assert!(BearerLayer::builder().authorization_header(false).build().is_err());
+    assert!(
+        BearerLayer::builder()
+            .authorization_header(false)
+            .build()
+            .is_err()
+    );
     assert!(BearerLayer::builder().cookie("bad name").build().is_err());
     assert!(BearerLayer::builder().cookie("").build().is_err());
-    assert!(BearerLayer::builder().allow_query_parameter("").build().is_err());
+    assert!(
+        BearerLayer::builder()
+            .allow_query_parameter("")
+            .build()
+            .is_err()
+    );
     assert!(BearerLayer::builder().max_token_len(0).build().is_err());
-    assert!(BearerLayer::builder().max_token_len(2 << 20).build().is_err());
+    assert!(
+        BearerLayer::builder()
+            .max_token_len(2 << 20)
+            .build()
+            .is_err()
+    );
 }
 
 #[test]

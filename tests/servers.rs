@@ -44,13 +44,20 @@ async fn spawn_axum(app: Router) -> SocketAddr {
     addr
 }
 
-async fn get_path(addr: SocketAddr, path: &str, token: Option<&str>) -> (StatusCode, String, String) {
+async fn get_path(
+    addr: SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> (StatusCode, String, String) {
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
     let mut request = Request::get(format!("http://{addr}{path}"));
     if let Some(t) = token {
         request = request.header("authorization", format!("Bearer {t}"));
     }
-    let response = client.request(request.body(Empty::new()).unwrap()).await.unwrap();
+    let response = client
+        .request(request.body(Empty::new()).unwrap())
+        .await
+        .unwrap();
     let status = response.status();
     let challenge = response
         .headers()
@@ -84,18 +91,27 @@ async fn axum_server_with_claims_extractor() {
     assert_eq!(get_path(addr, "/me", Some(&t)).await.2, "hello alice");
 
     let (status, challenge, _) = get_path(addr, "/me", None).await;
-    assert_eq!((status, challenge.as_str()), (StatusCode::UNAUTHORIZED, "Bearer"));
+    assert_eq!(
+        (status, challenge.as_str()),
+        (StatusCode::UNAUTHORIZED, "Bearer")
+    );
 
     let tampered = tamper(&t);
     let (status, challenge, _) = get_path(addr, "/me", Some(&tampered)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(challenge.contains(r#"error="invalid_token""#), "{challenge}");
+    assert!(
+        challenge.contains(r#"error="invalid_token""#),
+        "{challenge}"
+    );
 
     assert_eq!(get_path(addr, "/maybe", None).await.2, "hello stranger");
     assert_eq!(get_path(addr, "/maybe", Some(&t)).await.2, "hello alice");
     // Claims (not Option) on an optional route: 401 for the anonymous.
     let (status, challenge, _) = get_path(addr, "/must", None).await;
-    assert_eq!((status, challenge.as_str()), (StatusCode::UNAUTHORIZED, "Bearer"));
+    assert_eq!(
+        (status, challenge.as_str()),
+        (StatusCode::UNAUTHORIZED, "Bearer")
+    );
     // Claims on a route without the layers: a loud 500 naming the layer.
     let (status, _, body) = get_path(addr, "/oops", Some(&t)).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -127,7 +143,9 @@ async fn tonic_server_and_client() {
     let mut client = HealthClient::new(channel);
 
     let call = |token: Option<String>| {
-        let mut request = tonic::Request::new(HealthCheckRequest { service: String::new() });
+        let mut request = tonic::Request::new(HealthCheckRequest {
+            service: String::new(),
+        });
         if let Some(t) = token {
             request
                 .metadata_mut()

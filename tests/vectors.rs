@@ -25,7 +25,10 @@ struct JoeClaims {
 fn vector(name: &str) -> (String, String) {
     let all: Value = serde_json::from_str(APPENDIX_A).unwrap();
     let v = &all[name];
-    (v["token"].as_str().unwrap().to_owned(), v["jwk"].to_string())
+    (
+        v["token"].as_str().unwrap().to_owned(),
+        v["jwk"].to_string(),
+    )
 }
 
 fn verifier(key: Key, now: i64) -> JwtVerifier<JoeClaims> {
@@ -47,7 +50,9 @@ fn rfc7515_a1_a2_a3_verify_with_the_clock_pinned() {
     ] {
         let (token, jwk) = vector(name);
         let key = Key::from_jwk_with_alg(&jwk, alg).unwrap();
-        let verified = verifier(key.clone(), PINNED).verify(&token).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let verified = verifier(key.clone(), PINNED)
+            .verify(&token)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(verified.iss, "joe");
         assert!(verified.is_root);
         assert_eq!(verified.expires_at(), 1_300_819_380);
@@ -89,7 +94,10 @@ fn rfc7515_a5_unsecured_is_rejected() {
 }
 
 fn cookbook(file: &str) -> Value {
-    let path = format!("{}/tests/vectors/rfc7520/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/vectors/rfc7520/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -113,7 +121,10 @@ fn rfc7520_cookbook_signatures_verify() {
         tampered[last] ^= 1;
         assert!(!key.verify_signature(&tampered, sig), "{file} tampered");
         // The cookbook's own protected header pins the same algorithm.
-        assert_eq!(v["signing"]["protected"]["alg"].as_str(), Some(format!("{alg:?}").as_str()));
+        assert_eq!(
+            v["signing"]["protected"]["alg"].as_str(),
+            Some(format!("{alg:?}").as_str())
+        );
     }
 }
 

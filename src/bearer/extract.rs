@@ -48,7 +48,10 @@ impl Sources {
                 if values.next().is_some() {
                     return Err(ErrorKind::MultipleTokens.into());
                 }
-                put(check_token(value.as_bytes(), self.max_len)?, TokenSource::Header)?;
+                put(
+                    check_token(value.as_bytes(), self.max_len)?,
+                    TokenSource::Header,
+                )?;
             }
         }
 
@@ -67,7 +70,10 @@ impl Sources {
                             .strip_prefix('"')
                             .and_then(|r| r.strip_suffix('"'))
                             .unwrap_or(raw);
-                        put(check_token(raw.as_bytes(), self.max_len)?, TokenSource::Cookie)?;
+                        put(
+                            check_token(raw.as_bytes(), self.max_len)?,
+                            TokenSource::Cookie,
+                        )?;
                     }
                 }
             }
@@ -76,7 +82,10 @@ impl Sources {
         if let (Some(name), Some(query)) = (&self.query, uri.query()) {
             for (key, value) in form_urlencoded::parse(query.as_bytes()) {
                 if key == name.as_str() {
-                    put(check_token(value.as_bytes(), self.max_len)?, TokenSource::Query)?;
+                    put(
+                        check_token(value.as_bytes(), self.max_len)?,
+                        TokenSource::Query,
+                    )?;
                 }
             }
         }
@@ -142,6 +151,9 @@ mod tests {
         assert_eq!(bad("Bearer a=b"), ErrorKind::MalformedRequest);
         assert_eq!(bad("Bearer ==="), ErrorKind::MalformedRequest);
         assert_eq!(bad("Bearer a\tb"), ErrorKind::MalformedRequest);
-        assert_eq!(bad(&format!("Bearer {}", "a".repeat(101))), ErrorKind::TokenTooLarge);
+        assert_eq!(
+            bad(&format!("Bearer {}", "a".repeat(101))),
+            ErrorKind::TokenTooLarge
+        );
     }
 }

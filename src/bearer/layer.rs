@@ -151,9 +151,8 @@ impl BearerLayerBuilder {
             return Err(ConfigError::new("BearerLayer: no token source is enabled"));
         }
         if let Some(name) = &self.cookie {
-            let is_token_char = |b: u8| {
-                b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)
-            };
+            let is_token_char =
+                |b: u8| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b);
             if name.is_empty() || !name.bytes().all(is_token_char) {
                 return Err(ConfigError::new(format!(
                     "BearerLayer: {name:?} is not a valid cookie name"

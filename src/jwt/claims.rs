@@ -332,7 +332,11 @@ impl<'de, D: de::Deserializer<'de>> de::Deserializer<'de> for Tee<'_, 'de, '_, D
         if !self.watches() {
             return self.inner.deserialize_identifier(visitor);
         }
-        let watch = Watch { visitor, sink: self.sink, role: self.role };
+        let watch = Watch {
+            visitor,
+            sink: self.sink,
+            role: self.role,
+        };
         self.inner.deserialize_identifier(watch)
     }
 
@@ -341,7 +345,11 @@ impl<'de, D: de::Deserializer<'de>> de::Deserializer<'de> for Tee<'_, 'de, '_, D
         if !self.watches() {
             return self.inner.deserialize_ignored_any(visitor);
         }
-        let watch = Watch { visitor, sink: self.sink, role: self.role };
+        let watch = Watch {
+            visitor,
+            sink: self.sink,
+            role: self.role,
+        };
         match self.role {
             Role::Key => self.inner.deserialize_str(watch),
             _ => self.inner.deserialize_any(watch),
@@ -485,7 +493,10 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Watch<'_, 'de, '_, V> {
     fn visit_seq<A: SeqAccess<'de>>(mut self, seq: A) -> Result<V::Value, A::Error> {
         if self.role == Role::Value(Slot::Aud) {
             self.sink.registered.aud = Some(Aud::Many(Vec::new()));
-            return self.visitor.visit_seq(TeeSeq { seq, sink: self.sink });
+            return self.visitor.visit_seq(TeeSeq {
+                seq,
+                sink: self.sink,
+            });
         }
         self.saw_other();
         self.visitor.visit_seq(seq)
@@ -494,7 +505,10 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Watch<'_, 'de, '_, V> {
     fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<V::Value, A::Error> {
         if self.role == Role::Top {
             self.sink.saw_object = true;
-            return self.visitor.visit_map(TeeMap { map, sink: self.sink });
+            return self.visitor.visit_map(TeeMap {
+                map,
+                sink: self.sink,
+            });
         }
         self.saw_other();
         self.visitor.visit_map(map)
@@ -515,7 +529,10 @@ struct TeeMap<'s, 'de, 'r, A> {
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for TeeMap<'_, 'de, '_, A> {
     type Error = A::Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
         self.sink.current = Slot::Other;
         self.map.next_key_seed(TeeSeed {
             seed,
@@ -546,7 +563,10 @@ struct TeeSeq<'s, 'de, 'r, A> {
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for TeeSeq<'_, 'de, '_, A> {
     type Error = A::Error;
 
-    fn next_element_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<Option<S::Value>, A::Error> {
+    fn next_element_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, A::Error> {
         self.seq.next_element_seed(TeeSeed {
             seed,
             sink: &mut *self.sink,
@@ -593,7 +613,8 @@ mod tests {
         let mut de = serde_json::Deserializer::from_str(json);
         C::deserialize(Tee::top(&mut de, &mut sink)).map_err(|e| e.to_string())?;
         de.end().map_err(|e| e.to_string())?;
-        sink.finish().ok_or_else(|| "rejected by the tee".to_owned())
+        sink.finish()
+            .ok_or_else(|| "rejected by the tee".to_owned())
     }
 
     #[test]

@@ -145,15 +145,18 @@ impl Key {
         Self::from_parsed_jwk(&jwk, Some(alg))
     }
 
-    pub(crate) fn from_parsed_jwk(jwk: &Jwk, pinned: Option<Algorithm>) -> Result<Self, ConfigError> {
+    pub(crate) fn from_parsed_jwk(
+        jwk: &Jwk,
+        pinned: Option<Algorithm>,
+    ) -> Result<Self, ConfigError> {
         let common = &jwk.common;
         if common.public_key_use == Some(PublicKeyUse::Encryption) {
             return Err(ConfigError::new("JWK is an encryption key (`use: enc`)"));
         }
-        if let Some(ops) = &common.key_operations {
-            if !ops.contains(&KeyOperations::Verify) {
-                return Err(ConfigError::new("JWK `key_ops` does not include `verify`"));
-            }
+        if let Some(ops) = &common.key_operations
+            && !ops.contains(&KeyOperations::Verify)
+        {
+            return Err(ConfigError::new("JWK `key_ops` does not include `verify`"));
         }
         let own = match &common.key_algorithm {
             None => None,
@@ -163,7 +166,9 @@ impl Key {
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
                 Some(name.parse::<Algorithm>().map_err(|_| {
-                    ConfigError::new(format!("JWK algorithm {name:?} is not a signature algorithm"))
+                    ConfigError::new(format!(
+                        "JWK algorithm {name:?} is not a signature algorithm"
+                    ))
                 })?)
             }
         };
@@ -184,12 +189,14 @@ impl Key {
                 | (AlgorithmParameters::OctetKeyPair(_), AlgorithmFamily::Ed)
         );
         if !family_ok {
-            return Err(ConfigError::new(format!("JWK key type cannot be used with {alg:?}")));
+            return Err(ConfigError::new(format!(
+                "JWK key type cannot be used with {alg:?}"
+            )));
         }
-        if let AlgorithmParameters::OctetKeyPair(p) = &jwk.algorithm {
-            if p.curve != EllipticCurve::Ed25519 {
-                return Err(ConfigError::new("only Ed25519 OKP keys are supported"));
-            }
+        if let AlgorithmParameters::OctetKeyPair(p) = &jwk.algorithm
+            && p.curve != EllipticCurve::Ed25519
+        {
+            return Err(ConfigError::new("only Ed25519 OKP keys are supported"));
         }
         let decoding = DecodingKey::from_jwk(jwk)
             .map_err(|e| ConfigError::with_source("JWK key material is invalid", e))?;
@@ -217,12 +224,12 @@ impl Key {
             Algorithm::EdDSA => Some(32),
             _ => None,
         };
-        if let (Some(expected), Ok(raw)) = (expected_len, decoding.try_get_as_bytes()) {
-            if raw.len() != expected {
-                return Err(ConfigError::new(format!(
-                    "the key's curve does not match {alg:?}"
-                )));
-            }
+        if let (Some(expected), Ok(raw)) = (expected_len, decoding.try_get_as_bytes())
+            && raw.len() != expected
+        {
+            return Err(ConfigError::new(format!(
+                "the key's curve does not match {alg:?}"
+            )));
         }
         (crypto_provider().verifier_factory)(&alg, &decoding)
             .map_err(|e| ConfigError::with_source(format!("key unusable with {alg:?}"), e))?;
@@ -423,7 +430,9 @@ impl KeySet {
             }
         }
         if set.is_empty() {
-            return Err(ConfigError::new("the JWKS holds no usable verification key"));
+            return Err(ConfigError::new(
+                "the JWKS holds no usable verification key",
+            ));
         }
         Ok(set)
     }

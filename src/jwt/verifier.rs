@@ -215,7 +215,12 @@ impl<C> JwtVerifier<C> {
                 return Err(ErrorKind::InvalidAudience.into());
             }
         }
-        let registered_present = [r.sub.is_some(), r.jti.is_some(), r.sid.is_some(), r.iat.is_some()];
+        let registered_present = [
+            r.sub.is_some(),
+            r.jti.is_some(),
+            r.sid.is_some(),
+            r.iat.is_some(),
+        ];
         for (i, name) in REQUIRABLE.iter().enumerate() {
             if config.required_registered[i] && !registered_present[i] {
                 return Err(Error::with_detail(ErrorKind::MissingClaim, *name));
@@ -427,7 +432,13 @@ impl<C> JwtVerifierBuilder<C> {
     /// claim name is empty, or more than 64 custom claims are required.
     pub fn build(self) -> Result<JwtVerifier<C>, ConfigError> {
         let mut keys = KeySet::new();
-        for key in self.key_sets.iter().flat_map(KeySet::keys).cloned().chain(self.keys) {
+        for key in self
+            .key_sets
+            .iter()
+            .flat_map(KeySet::keys)
+            .cloned()
+            .chain(self.keys)
+        {
             keys.insert(key)?;
         }
         if keys.is_empty() {
@@ -441,7 +452,9 @@ impl<C> JwtVerifierBuilder<C> {
         }
         let empty = |v: &[Box<str>]| v.iter().any(|s| s.is_empty());
         if empty(&self.issuers) || empty(&self.audiences) || empty(&self.required) {
-            return Err(ConfigError::new("JwtVerifier: empty issuer, audience or claim name"));
+            return Err(ConfigError::new(
+                "JwtVerifier: empty issuer, audience or claim name",
+            ));
         }
         let typ = match self.typ {
             Some(t) if t.is_empty() => {
@@ -470,7 +483,9 @@ impl<C> JwtVerifierBuilder<C> {
             }
         }
         if required.len() > 64 {
-            return Err(ConfigError::new("JwtVerifier: more than 64 required claims"));
+            return Err(ConfigError::new(
+                "JwtVerifier: more than 64 required claims",
+            ));
         }
         let max_lifetime = self
             .max_lifetime
@@ -505,8 +520,22 @@ mod tests {
     #[test]
     fn compact_shape() {
         assert!(split_compact(b"a.b.c").is_ok());
-        for bad in [&b"a.b"[..], b"a.b.c.d", b".b.c", b"a..c", b"a.b.", b"a.b.c=", b"a+b.c.d", b"a.b.c ", b""] {
-            assert!(split_compact(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"a.b"[..],
+            b"a.b.c.d",
+            b".b.c",
+            b"a..c",
+            b"a.b.",
+            b"a.b.c=",
+            b"a+b.c.d",
+            b"a.b.c ",
+            b"",
+        ] {
+            assert!(
+                split_compact(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

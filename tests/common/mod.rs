@@ -93,7 +93,12 @@ pub fn claims(extra: serde_json::Value) -> String {
 }
 
 pub fn token(alg: Algorithm, payload: &str) -> String {
-    sign_raw(&format!(r#"{{"alg":"{alg:?}","typ":"JWT"}}"#), payload, &encoding_key(alg), alg)
+    sign_raw(
+        &format!(r#"{{"alg":"{alg:?}","typ":"JWT"}}"#),
+        payload,
+        &encoding_key(alg),
+        alg,
+    )
 }
 
 pub fn builder(alg: Algorithm) -> JwtVerifierBuilder<StandardClaims> {
