@@ -16,11 +16,7 @@ use tollgate::token::StandardClaims;
 /// Asserts the status, the RFC 6750 code and the exact kind.
 async fn expect(verifier: &JwtVerifier<StandardClaims>, token: &str, kind: ErrorKind, case: &str) {
     let response = call_with(verifier.clone(), bearer_request(token)).await;
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
+    let challenge = challenge(&response);
     assert_eq!(error_kind(&response), Some(kind), "{case}: kind");
     assert_eq!(response.status(), kind.status(), "{case}: status");
     match kind.code() {

@@ -14,6 +14,19 @@ pub(crate) struct Sources {
     pub(crate) max_len: usize,
 }
 
+impl Default for Sources {
+    /// `Authorization: Bearer` only, 8 KiB cap.
+    fn default() -> Self {
+        Self {
+            authorization: true,
+            cookie: None,
+            header: None,
+            query: None,
+            max_len: crate::DEFAULT_MAX_TOKEN_LEN,
+        }
+    }
+}
+
 impl Sources {
     /// The single token of the request, `None` when there is none.
     pub(crate) fn extract(

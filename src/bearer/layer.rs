@@ -2,7 +2,7 @@ use http::HeaderName;
 use tower_layer::Layer;
 
 use super::extract::Sources;
-use super::{Bearer, DEFAULT_MAX_TOKEN_LEN, DEFAULT_QUERY_PARAMETER};
+use super::{Bearer, DEFAULT_QUERY_PARAMETER};
 use crate::error::{ConfigError, DefaultRejection};
 
 /// Finds the request's bearer token; see the [module docs](crate::bearer).
@@ -21,13 +21,7 @@ impl BearerLayer {
     /// requests without a token.
     pub fn new() -> Self {
         Self {
-            sources: std::sync::Arc::new(Sources {
-                authorization: true,
-                cookie: None,
-                header: None,
-                query: None,
-                max_len: DEFAULT_MAX_TOKEN_LEN,
-            }),
+            sources: std::sync::Arc::new(Sources::default()),
             optional: false,
             rejection: DefaultRejection::new(),
         }
@@ -36,11 +30,7 @@ impl BearerLayer {
     /// Configure the sources, the cap and whether a token is optional.
     pub fn builder() -> BearerLayerBuilder {
         BearerLayerBuilder {
-            authorization: true,
-            cookie: None,
-            header: None,
-            query: None,
-            max_len: DEFAULT_MAX_TOKEN_LEN,
+            sources: Sources::default(),
             optional: false,
         }
     }
@@ -81,30 +71,26 @@ impl<S, R: Clone> Layer<S> for BearerLayer<R> {
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct BearerLayerBuilder {
-    authorization: bool,
-    cookie: Option<String>,
-    header: Option<HeaderName>,
-    query: Option<String>,
-    max_len: usize,
+    sources: Sources,
     optional: bool,
 }
 
 impl BearerLayerBuilder {
     /// Whether to read `Authorization: Bearer` (on by default).
     pub fn authorization_header(mut self, enabled: bool) -> Self {
-        self.authorization = enabled;
+        self.sources.authorization = enabled;
         self
     }
 
     /// Also read the token from the cookie `name`.
     pub fn cookie(mut self, name: impl Into<String>) -> Self {
-        self.cookie = Some(name.into());
+        self.sources.cookie = Some(name.into());
         self
     }
 
     /// Also read the bare token from the header `name` (no scheme).
     pub fn header(mut self, name: HeaderName) -> Self {
-        self.header = Some(name);
+        self.sources.header = Some(name);
         self
     }
 
@@ -117,14 +103,14 @@ impl BearerLayerBuilder {
 
     /// Like [`allow_query`](Self::allow_query) with another parameter name.
     pub fn allow_query_parameter(mut self, name: impl Into<String>) -> Self {
-        self.query = Some(name.into());
+        self.sources.query = Some(name.into());
         self
     }
 
     /// The longest token accepted, in bytes (8 KiB by default). Longer ones
     /// are refused before anything is decoded.
     pub fn max_token_len(mut self, bytes: usize) -> Self {
-        self.max_len = bytes;
+        self.sources.max_len = bytes;
         self
     }
 
@@ -143,14 +129,15 @@ impl BearerLayerBuilder {
     /// When no source is enabled, a cookie name is not an RFC 6265 token,
     /// the query parameter name is empty, or the cap is 0 or above 1 MiB.
     pub fn build(self) -> Result<BearerLayer, ConfigError> {
-        if !self.authorization
-            && self.cookie.is_none()
-            && self.header.is_none()
-            && self.query.is_none()
+        let sources = self.sources;
+        if !sources.authorization
+            && sources.cookie.is_none()
+            && sources.header.is_none()
+            && sources.query.is_none()
         {
             return Err(ConfigError::new("BearerLayer: no token source is enabled"));
         }
-        if let Some(name) = &self.cookie {
+        if let Some(name) = &sources.cookie {
             let is_token_char =
                 |b: u8| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b);
             if name.is_empty() || !name.bytes().all(is_token_char) {
@@ -159,22 +146,16 @@ impl BearerLayerBuilder {
                 )));
             }
         }
-        if self.query.as_deref() == Some("") {
+        if sources.query.as_deref() == Some("") {
             return Err(ConfigError::new("BearerLayer: empty query parameter name"));
         }
-        if self.max_len == 0 || self.max_len > 1024 * 1024 {
+        if sources.max_len == 0 || sources.max_len > 1024 * 1024 {
             return Err(ConfigError::new(
                 "BearerLayer: max_token_len must be between 1 byte and 1 MiB",
             ));
         }
         Ok(BearerLayer {
-            sources: std::sync::Arc::new(Sources {
-                authorization: self.authorization,
-                cookie: self.cookie,
-                header: self.header,
-                query: self.query,
-                max_len: self.max_len,
-            }),
+            sources: std::sync::Arc::new(sources),
             optional: self.optional,
             rejection: DefaultRejection::new(),
         })

@@ -41,3 +41,22 @@ pub fn crypto_provider() -> &'static CryptoProvider {
         Err(_) => CryptoProvider::try_get_default().unwrap_or(ours),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_is_installed_for_jsonwebtoken_too() {
+        let provider = crypto_provider();
+        assert!(std::ptr::eq(provider, ours()));
+        assert!(std::ptr::eq(
+            CryptoProvider::try_get_default().unwrap(),
+            provider
+        ));
+        // jsonwebtoken's own functions now work, whatever features are on.
+        let key = jsonwebtoken::EncodingKey::from_secret(&[1; 32]).unwrap();
+        let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        assert!(jsonwebtoken::encode(&header, &serde_json::json!({"a": 1}), &key).is_ok());
+    }
+}

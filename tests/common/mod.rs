@@ -134,15 +134,19 @@ pub fn bearer_request(token: &str) -> Request<String> {
         .unwrap()
 }
 
-/// Status and `WWW-Authenticate` of the answer to `token`.
-pub async fn outcome(verifier: &JwtVerifier<StandardClaims>, token: &str) -> (StatusCode, String) {
-    let response = call_with(verifier.clone(), bearer_request(token)).await;
-    let challenge = response
+/// The `WWW-Authenticate` header, or "".
+pub fn challenge<B>(response: &Response<B>) -> String {
+    response
         .headers()
         .get("www-authenticate")
         .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    (response.status(), challenge)
+        .unwrap_or_default()
+}
+
+/// Status and `WWW-Authenticate` of the answer to `token`.
+pub async fn outcome(verifier: &JwtVerifier<StandardClaims>, token: &str) -> (StatusCode, String) {
+    let response = call_with(verifier.clone(), bearer_request(token)).await;
+    (response.status(), challenge(&response))
 }
 
 pub fn error_kind<B>(response: &Response<B>) -> Option<tollgate::error::ErrorKind> {
