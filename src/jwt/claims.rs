@@ -384,6 +384,13 @@ impl<'de, V: Visitor<'de>> Watch<'_, 'de, '_, V> {
         }
     }
 
+    /// `null` stands for an absent claim, but not inside `aud`.
+    fn saw_null(&mut self) {
+        if self.role == Role::AudElement {
+            self.sink.error = true;
+        }
+    }
+
     fn saw_other(&mut self) {
         match self.role {
             Role::Value(slot) => self.sink.other(slot),
@@ -466,11 +473,13 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Watch<'_, 'de, '_, V> {
         self.visitor.visit_byte_buf(v)
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
+    fn visit_none<E: de::Error>(mut self) -> Result<V::Value, E> {
+        self.saw_null();
         self.visitor.visit_none()
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
+    fn visit_unit<E: de::Error>(mut self) -> Result<V::Value, E> {
+        self.saw_null();
         self.visitor.visit_unit()
     }
 
@@ -674,6 +683,156 @@ mod tests {
             r#"{"exp":1e300}"#,
         ] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+/// The tee against a plain model of the rules, on random claim objects
+/// with duplicated keys and values of every JSON type.
+#[cfg(test)]
+mod model {
+    use proptest::prelude::*;
+    use serde::de::IgnoredAny;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::token::StandardClaims;
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Flattened {
+        sub: Option<String>,
+        #[serde(flatten)]
+        rest: std::collections::HashMap<String, Value>,
+    }
+
+    const KEYS: [&str; 10] = [
+        "iss", "sub", "aud", "jti", "sid", "exp", "nbf", "iat", "tenant", "other",
+    ];
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            "[a-z]{0,6}".prop_map(Value::from),
+            (-5_000_000_000i64..5_000_000_000).prop_map(Value::from),
+            prop_oneof![Just(1.5e9f64), Just(-2.25), Just(1e300), Just(0.0)].prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            Just(Value::Null),
+        ];
+        leaf.prop_recursive(2, 8, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                prop::collection::vec("[a-z]{1,3}", 0..3)
+                    .prop_map(|v| Value::from(v.into_iter().map(Value::from).collect::<Vec<_>>())),
+                inner.prop_map(|v| json!({ "k": v })),
+            ]
+        })
+    }
+
+    fn pairs() -> impl Strategy<Value = Vec<(usize, Value)>> {
+        prop::collection::vec((0..KEYS.len(), value()), 0..8)
+    }
+
+    /// What the rules say the registered claims are, or `None` for a
+    /// refusal.
+    #[derive(Debug, Default, PartialEq)]
+    struct Expected {
+        strings: [Option<String>; 4],
+        aud: Option<Vec<String>>,
+        dates: [Option<i64>; 3],
+        tenant: bool,
+    }
+
+    fn model(pairs: &[(usize, Value)]) -> Option<Expected> {
+        let mut e = Expected::default();
+        let mut seen = [false; 8];
+        for (k, v) in pairs {
+            let name = KEYS[*k];
+            if *k < 8 {
+                if seen[*k] {
+                    return None;
+                }
+                seen[*k] = true;
+            }
+            match (name, v) {
+                (_, Value::Null) => {}
+                ("iss" | "sub" | "jti" | "sid", Value::String(s)) => {
+                    let i = ["iss", "sub", "jti", "sid"]
+                        .iter()
+                        .position(|n| *n == name)
+                        .unwrap();
+                    e.strings[i] = Some(s.clone());
+                }
+                ("aud", Value::String(s)) => e.aud = Some(vec![s.clone()]),
+                ("aud", Value::Array(all)) => {
+                    let strings: Option<Vec<String>> =
+                        all.iter().map(|a| a.as_str().map(str::to_owned)).collect();
+                    e.aud = Some(strings?);
+                }
+                ("exp" | "nbf" | "iat", Value::Number(n)) => {
+                    let i = ["exp", "nbf", "iat"]
+                        .iter()
+                        .position(|x| *x == name)
+                        .unwrap();
+                    e.dates[i] = Some(match n.as_i64() {
+                        Some(i) => i,
+                        None => crate::token::numeric_date::from_f64(n.as_f64()?).ok()?,
+                    });
+                }
+                ("tenant", _) => e.tenant = true,
+                ("other", _) => {}
+                _ => return None,
+            }
+        }
+        Some(e)
+    }
+
+    fn document(pairs: &[(usize, Value)]) -> String {
+        let fields: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{:?}:{v}", KEYS[*k]))
+            .collect();
+        format!("{{{}}}", fields.join(","))
+    }
+
+    fn observed<'a, C: Deserialize<'a>>(json: &'a str) -> Option<Option<Expected>> {
+        let required: &[Box<str>] = &["tenant".into()];
+        let mut sink = Sink::new(required);
+        let mut de = serde_json::Deserializer::from_str(json);
+        // `C` refusing the document is its own business: nothing to compare.
+        C::deserialize(Tee::top(&mut de, &mut sink)).ok()?;
+        de.end().ok()?;
+        let text = |s: &Option<Str<'_>>| s.as_ref().map(|s| s.0.to_string());
+        Some(sink.finish().map(|r| Expected {
+            strings: [text(&r.iss), text(&r.sub), text(&r.jti), text(&r.sid)],
+            aud: r.aud.map(|a| match a {
+                Aud::One(s) => vec![s.0.into_owned()],
+                Aud::Many(all) => all.into_iter().map(|s| s.0.into_owned()).collect(),
+            }),
+            dates: [r.exp, r.nbf, r.iat],
+            tenant: r.present == 1,
+        }))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        #[test]
+        fn tee_matches_the_model_whatever_the_claims_type(pairs in pairs()) {
+            let json = document(&pairs);
+            let expected = model(&pairs);
+            // With a type that reads nothing, the tee alone decides.
+            prop_assert_eq!(observed::<IgnoredAny>(&json), Some(model(&pairs)));
+            // With types that read (some of) the claims, the tee may only
+            // ever agree with the model.
+            for seen in [
+                observed::<StandardClaims>(&json),
+                observed::<Value>(&json),
+                observed::<Flattened>(&json),
+            ] {
+                if let Some(seen) = seen {
+                    prop_assert_eq!(seen, model(&pairs));
+                }
+            }
         }
     }
 }
