@@ -320,6 +320,7 @@ impl<C> fmt::Debug for Verified<C> {
 /// `aud`: one audience or several.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Audience {
     /// `"aud": "api"`.
     One(String),

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use base64::Engine as _;
 use jsonwebtoken::crypto::JwtVerifier;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyOperations, PublicKeyUse};
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind};
 
 use super::crypto::crypto_provider;
 use crate::error::ConfigError;
@@ -69,6 +69,7 @@ impl Key {
         expect_family(alg, AlgorithmFamily::Rsa)?;
         match DecodingKey::from_rsa_pem(spki_pem(der).as_bytes()) {
             Ok(decoding) => Self::new(alg, decoding),
+            // Not SubjectPublicKeyInfo: PKCS#1, which `new` parses to check.
             Err(_) => Self::new(alg, DecodingKey::from_rsa_der(der)),
         }
     }
@@ -231,6 +232,14 @@ impl Key {
                 "the key's curve does not match {alg:?}"
             )));
         }
+        if alg.family() == AlgorithmFamily::Rsa {
+            let bits = rsa_modulus_bits(&decoding)?;
+            if bits < 2048 {
+                return Err(ConfigError::new(format!(
+                    "RSA key of {bits} bits: keys under 2048 bits are refused"
+                )));
+            }
+        }
         (crypto_provider().verifier_factory)(&alg, &decoding)
             .map_err(|e| ConfigError::with_source(format!("key unusable with {alg:?}"), e))?;
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -321,6 +330,29 @@ fn expect_family(alg: Algorithm, family: AlgorithmFamily) -> Result<(), ConfigEr
             "{alg:?} is not a {family:?} algorithm"
         )))
     }
+}
+
+/// The size of an RSA key's modulus; parsing it also proves the DER is an
+/// RSA public key.
+fn rsa_modulus_bits(decoding: &DecodingKey) -> Result<usize, ConfigError> {
+    let n = match decoding.kind() {
+        DecodingKeyKind::SecretOrDer(der) => {
+            (crypto_provider()
+                .key_utils
+                .rsa_pub_components_from_public_key)(der)
+            .map_err(|e| ConfigError::with_source("not an RSA public key", e))?
+            .0
+        }
+        DecodingKeyKind::RsaModulusExponent { n, .. } => n.clone(),
+    };
+    let n = match n.iter().position(|&b| b != 0) {
+        Some(first) => &n[first..],
+        None => &[][..],
+    };
+    Ok(match n.first() {
+        Some(top) => n.len() * 8 - top.leading_zeros() as usize,
+        None => 0,
+    })
 }
 
 fn hmac_min_len(alg: Algorithm) -> usize {
