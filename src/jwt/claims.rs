@@ -66,32 +66,6 @@ impl Aud<'_> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Aud<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Aud<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of strings")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Aud<'a>, E> {
-                Ok(Aud::One(Str(Cow::Borrowed(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Aud<'a>, E> {
-                Ok(Aud::One(Str(Cow::Owned(v.to_owned()))))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Aud<'a>, A::Error> {
-                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(2).min(16));
-                while let Some(a) = seq.next_element::<Str<'a>>()? {
-                    all.push(a);
-                }
-                Ok(Aud::Many(all))
-            }
-        }
-        d.deserialize_any(V(PhantomData))
-    }
-}
-
 /// The registered claims as sent, and which further required claims were
 /// present (bit `i` for `required[i]`).
 #[derive(Debug, Default)]
@@ -173,7 +147,12 @@ impl<'de, 'r> Sink<'de, 'r> {
 
     /// The registered claims, unless the payload was not an object, or a
     /// registered claim was duplicated or of the wrong JSON type.
-    pub(crate) fn finish(self) -> Option<Registered<'de>> {
+    pub(crate) fn registered(&self) -> Option<&Registered<'de>> {
+        (self.saw_object && !self.error).then_some(&self.registered)
+    }
+
+    #[cfg(test)]
+    fn finish(self) -> Option<Registered<'de>> {
         (self.saw_object && !self.error).then_some(self.registered)
     }
 

@@ -242,6 +242,7 @@ impl Key {
         }
         (crypto_provider().verifier_factory)(&alg, &decoding)
             .map_err(|e| ConfigError::with_source(format!("key unusable with {alg:?}"), e))?;
+        // Ids are what the per-thread verifier cache matches on.
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Ok(Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -249,6 +250,11 @@ impl Key {
             alg,
             decoding: Arc::new(decoding),
         })
+    }
+
+    /// jsonwebtoken's verifier object for this key and its algorithm.
+    fn verifier(&self) -> Option<Box<dyn JwtVerifier>> {
+        (crypto_provider().verifier_factory)(&self.alg, &self.decoding).ok()
     }
 
     /// Names the key: tokens whose header `kid` equals it select it.
@@ -289,13 +295,17 @@ pub(crate) fn verify_raw(key: &Key, message: &[u8], signature: &Vec<u8>) -> bool
         static VERIFIERS: RefCell<Vec<(u64, Box<dyn JwtVerifier>)>> = const { RefCell::new(Vec::new()) };
     }
     const PER_THREAD: usize = 8;
+    let check = |v: &dyn JwtVerifier| v.verify(message, signature).is_ok();
     let cached = VERIFIERS.try_with(|cell| {
+        // `None`: no cache to use here (thread teardown or re-entrance).
         let mut verifiers = cell.try_borrow_mut().ok()?;
         if let Some((_, v)) = verifiers.iter().find(|(id, _)| *id == key.id) {
-            return Some(v.verify(message, signature).is_ok());
+            return Some(check(v.as_ref()));
         }
-        let v = (crypto_provider().verifier_factory)(&key.alg, &key.decoding).ok()?;
-        let ok = v.verify(message, signature).is_ok();
+        let Some(v) = key.verifier() else {
+            return Some(false);
+        };
+        let ok = check(v.as_ref());
         if verifiers.len() == PER_THREAD {
             verifiers.remove(0);
         }
@@ -304,11 +314,7 @@ pub(crate) fn verify_raw(key: &Key, message: &[u8], signature: &Vec<u8>) -> bool
     });
     match cached {
         Ok(Some(ok)) => ok,
-        // Thread teardown, re-entrance, or a key the provider refuses.
-        _ => match (crypto_provider().verifier_factory)(&key.alg, &key.decoding) {
-            Ok(v) => v.verify(message, signature).is_ok(),
-            Err(_) => false,
-        },
+        _ => key.verifier().is_some_and(|v| check(v.as_ref())),
     }
 }
 

@@ -168,12 +168,12 @@ impl<C> JwtVerifier<C> {
         let claims = C::deserialize(Tee::top(&mut de, &mut sink))
             .and_then(|claims| de.end().map(|()| claims))
             .map_err(|_| ErrorKind::InvalidClaims)?;
-        let registered = sink.finish().ok_or(ErrorKind::InvalidClaims)?;
+        let registered = sink.registered().ok_or(ErrorKind::InvalidClaims)?;
         let registered = self.validate(registered)?;
         Ok(Verified::new(claims, registered))
     }
 
-    fn validate(&self, r: Registered<'_>) -> Result<RegisteredClaims, Error> {
+    fn validate(&self, r: &Registered<'_>) -> Result<RegisteredClaims, Error> {
         let config = &*self.config;
         let now = config.clock.now();
         let leeway = config.leeway;

@@ -11,7 +11,7 @@ use tollgate::bearer::BearerLayer;
 use tollgate::clock::ManualClock;
 use tollgate::jwt::{JwtLayer, JwtVerifier, JwtVerifierBuilder, Key};
 use tollgate::token::{StandardClaims, Verified};
-use tower::{BoxError, ServiceBuilder, ServiceExt};
+use tower::{ServiceBuilder, ServiceExt};
 
 pub const NOW: i64 = 1_700_000_000;
 pub const HMAC_SECRET: &[u8] = b"tollgate test secret, 32+ bytes long!";
@@ -155,5 +155,3 @@ pub fn error_kind<B>(response: &Response<B>) -> Option<tollgate::error::ErrorKin
         .get::<tollgate::error::Error>()
         .map(|e| e.kind())
 }
-
-pub type BoxResult = Result<(), BoxError>;
