@@ -3,11 +3,24 @@
 //! `x-auth-*` headers and (unless told otherwise) without the token.
 //!
 //! ```text
-//! cargo run --release --example gateway                 # dev key, demo upstream
-//! cargo run --release --example gateway -- --help
-//! cargo run --release --example gateway -- --upstream http://127.0.0.1:3000 \
+//! cargo run --release --all-features --example gateway     # dev key, demo upstream
+//! cargo run --release --all-features --example gateway -- --help
+//! cargo run --release --all-features --example gateway -- --upstream http://127.0.0.1:3000 \
 //!     --jwks ./jwks.json --issuer https://issuer.example --audience api
+//! cargo run --release --all-features --example gateway -- \
+//!     --oidc-issuer https://accounts.example.com --audience api     # discovery
+//! cargo run --release --all-features --example gateway -- \
+//!     --jwks https://a.example/jwks.json --issuer https://a.example \
+//!     --jwks https://b.example/jwks.json --issuer https://b.example   # two issuers
 //! ```
+//!
+//! Key sources: `--jwks` takes a file or an `http(s)` URL (fetched and
+//! refreshed in the background), `--oidc-issuer` an issuer found through
+//! OIDC discovery; both can be repeated. One `--jwks` alone serves every
+//! `--issuer`; with several sources, each `--jwks` pairs with the
+//! `--issuer` in the same position, and each `--oidc-issuer` is its own
+//! issuer. The gateway waits up to `--keys-wait` for remote keys at start,
+//! then serves anyway (tokens are refused until keys arrive).
 //!
 //! With no arguments it listens on 127.0.0.1:8080, generates an Ed25519 dev
 //! signing key, serves its public JWKS at `/.well-known/jwks.json`, fronts a
@@ -37,7 +50,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use tollgate::bearer::BearerLayer;
-use tollgate::jwt::{JwtLayer, JwtVerifier, Key, KeySet};
+use tollgate::jwt::{Issuer, JwtLayer, JwtVerifier, Key, KeySet, RemoteJwks};
 use tollgate::token::{StandardClaims, Verified};
 use tower::ServiceBuilder;
 
@@ -52,9 +65,20 @@ struct Args {
     /// echoes the caller's identity.
     #[arg(long)]
     upstream: Option<Uri>,
-    /// Trust the keys of this JWKS file.
+    /// Trust the keys of this JWKS file or `http(s)` URL (repeatable).
     #[arg(long, conflicts_with = "hs256_secret_file")]
-    jwks: Option<PathBuf>,
+    jwks: Vec<String>,
+    /// Trust this OIDC issuer, its keys found through
+    /// `/.well-known/openid-configuration` (repeatable).
+    #[arg(long, conflicts_with = "hs256_secret_file")]
+    oidc_issuer: Vec<String>,
+    /// Pin keys of remote sources that carry no `alg` (repeatable), e.g.
+    /// `RS256`; a key naming another algorithm is skipped.
+    #[arg(long, value_parser = parse_algorithm)]
+    algorithm: Vec<Algorithm>,
+    /// How long to wait at start for remote keys before serving anyway.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    keys_wait: Duration,
     /// Trust HS256 tokens signed with the secret in this file (at least 32
     /// bytes; one trailing newline is ignored).
     #[arg(long)]
@@ -79,6 +103,11 @@ struct Args {
     keep_authorization: bool,
 }
 
+fn parse_algorithm(text: &str) -> Result<Algorithm, String> {
+    text.parse()
+        .map_err(|_| format!("unknown algorithm {text:?}"))
+}
+
 /// `90`, `90s`, `15m`, `24h`, `7d`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
@@ -98,17 +127,70 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(n * seconds))
 }
 
+/// Where verification keys come from.
+enum Source {
+    Static(KeySet),
+    Remote(RemoteJwks),
+}
+
 /// The keys to trust, and what can mint demo tokens with them.
 struct Keys {
-    set: KeySet,
+    /// Issuers with their own keys; a lone source without issuer names
+    /// has `None` and serves every `--issuer`.
+    sources: Vec<(Option<String>, Source)>,
     minter: Option<(Header, EncodingKey)>,
     public_jwks: Option<String>,
 }
 
-fn load_keys(args: &Args) -> Result<Keys, Box<dyn std::error::Error>> {
-    if let Some(path) = &args.jwks {
+async fn jwks_source(args: &Args, location: &str) -> Result<Source, Box<dyn std::error::Error>> {
+    if !(location.starts_with("http://") || location.starts_with("https://")) {
+        return Ok(Source::Static(KeySet::from_jwks_file(PathBuf::from(
+            location,
+        ))?));
+    }
+    remote(args, RemoteJwks::builder(location)).await
+}
+
+async fn remote(
+    args: &Args,
+    builder: tollgate::jwt::RemoteJwksBuilder,
+) -> Result<Source, Box<dyn std::error::Error>> {
+    let builder = builder.algorithms(args.algorithm.iter().copied());
+    if args.keys_wait.is_zero() {
+        return Ok(Source::Remote(builder.build()?));
+    }
+    let jwks = builder.build()?;
+    if !jwks.wait_ready(args.keys_wait).await {
+        tracing::warn!(
+            source = ?jwks,
+            "no keys yet; serving anyway, tokens are refused until keys arrive"
+        );
+    }
+    Ok(Source::Remote(jwks))
+}
+
+async fn load_keys(args: &Args) -> Result<Keys, Box<dyn std::error::Error>> {
+    let remote_count = args.jwks.len() + args.oidc_issuer.len();
+    if remote_count > 0 {
+        let mut sources = Vec::new();
+        if args.jwks.len() == 1 && args.oidc_issuer.is_empty() {
+            sources.push((None, jwks_source(args, &args.jwks[0]).await?));
+        } else {
+            if args.jwks.len() != args.issuer.len() {
+                return Err("with several key sources, give one --issuer per --jwks, \
+                            in the same order (--oidc-issuer names its own issuer)"
+                    .into());
+            }
+            for (location, issuer) in args.jwks.iter().zip(&args.issuer) {
+                sources.push((Some(issuer.clone()), jwks_source(args, location).await?));
+            }
+            for issuer in &args.oidc_issuer {
+                let source = remote(args, RemoteJwks::discover(issuer)).await?;
+                sources.push((Some(issuer.clone()), source));
+            }
+        }
         return Ok(Keys {
-            set: KeySet::from_jwks_file(path)?,
+            sources,
             minter: None,
             public_jwks: None,
         });
@@ -125,7 +207,7 @@ fn load_keys(args: &Args) -> Result<Keys, Box<dyn std::error::Error>> {
         set.insert(Key::hmac(Algorithm::HS256, &secret)?)?;
         let encoding = EncodingKey::from_secret(&secret)?;
         return Ok(Keys {
-            set,
+            sources: vec![(None, Source::Static(set))],
             minter: Some((Header::new(Algorithm::HS256), encoding)),
             public_jwks: None,
         });
@@ -146,7 +228,7 @@ fn load_keys(args: &Args) -> Result<Keys, Box<dyn std::error::Error>> {
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(kid);
     Ok(Keys {
-        set,
+        sources: vec![(None, Source::Static(set))],
         minter: Some((header, EncodingKey::from_ed_der(pkcs8.as_ref()))),
         public_jwks: Some(serde_json::json!({ "keys": [jwk] }).to_string()),
     })
@@ -323,7 +405,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let mut args = Args::parse();
-    let keys = load_keys(&args)?;
+    let keys = load_keys(&args).await?;
     if keys.public_jwks.is_some() {
         if args.issuer.is_empty() {
             args.issuer.push("tollgate-dev".into());
@@ -334,11 +416,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let mut verifier = JwtVerifier::<StandardClaims>::builder()
-        .key_set(keys.set)
         .leeway(args.leeway)
         .max_lifetime(args.max_lifetime);
-    for issuer in &args.issuer {
-        verifier = verifier.issuer(issuer);
+    for (name, source) in keys.sources {
+        verifier = match name {
+            None => {
+                for issuer in &args.issuer {
+                    verifier = verifier.issuer(issuer);
+                }
+                match source {
+                    Source::Static(set) => verifier.key_set(set),
+                    Source::Remote(jwks) => verifier.remote_jwks(jwks),
+                }
+            }
+            Some(name) => {
+                let mut issuer = Issuer::new(name);
+                for alg in &args.algorithm {
+                    issuer = issuer.algorithm(*alg);
+                }
+                verifier.trust(match source {
+                    Source::Static(set) => issuer.key_set(set),
+                    Source::Remote(jwks) => issuer.remote(jwks),
+                })
+            }
+        };
     }
     for audience in &args.audience {
         verifier = verifier.audience(audience);

@@ -51,6 +51,10 @@ pub enum ErrorKind {
     AlgorithmMismatch,
     /// No key matches the token's `kid`.
     UnknownKey,
+    /// The issuer's keys are not available: a remote key set whose first
+    /// fetch has not succeeded yet, or whose keys are older than the
+    /// configured maximum staleness (tollgate fails closed).
+    KeysUnavailable,
     /// The signature does not verify.
     InvalidSignature,
     /// The header carries `crit` naming an extension tollgate does not
@@ -120,6 +124,7 @@ impl ErrorKind {
             Self::UnsupportedAlgorithm => "unsupported algorithm",
             Self::AlgorithmMismatch => "algorithm not allowed for this key",
             Self::UnknownKey => "unknown signing key",
+            Self::KeysUnavailable => "signing keys unavailable",
             Self::InvalidSignature => "invalid signature",
             Self::UnsupportedCritical => "unsupported critical header",
             Self::InvalidType => "wrong token type",

@@ -1,4 +1,4 @@
-//! The response future shared by tollgate's synchronous layers.
+//! The response future of tollgate's synchronous layers.
 
 use std::fmt;
 use std::future::Future;
@@ -9,9 +9,8 @@ use http::Response;
 use pin_project_lite::pin_project;
 
 pin_project! {
-    /// Response future of [`Bearer`](crate::bearer::Bearer) and
-    /// [`Jwt`](crate::jwt::Jwt): the inner service's future, or a rejection
-    /// that is ready at once.
+    /// Response future of [`Bearer`](crate::bearer::Bearer): the inner
+    /// service's future, or a rejection that is ready at once.
     pub struct ResponseFuture<F, B> {
         #[pin]
         kind: Kind<F, B>,

@@ -82,6 +82,8 @@
 //! | `jwt` | yes | [`jwt`]: `JwtVerifier`, `JwtLayer`, keys and JWKS |
 //! | `aws-lc-rs` | yes | jsonwebtoken's aws-lc-rs backend (chosen when both backends are on) |
 //! | `rust-crypto` | no | jsonwebtoken's pure-Rust backend |
+//! | `remote-jwks` | no | `jwt::remote`: `RemoteJwks`, keys from a JWKS URL or OIDC discovery, refreshed in the background |
+//! | `metrics` | no | `tollgate_jwks_*` counters and gauges through the `metrics` facade |
 //! | `axum` | no | [`extract`]: the `Claims<C>` extractor |
 //! | `full` | no | all of the above but `rust-crypto` |
 //!

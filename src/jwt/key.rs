@@ -131,7 +131,7 @@ impl Key {
     pub fn from_jwk(json: &str) -> Result<Self, ConfigError> {
         let jwk: Jwk = serde_json::from_str(json)
             .map_err(|e| ConfigError::with_source("not a supported JWK", e))?;
-        Self::from_parsed_jwk(&jwk, None)
+        Self::from_parsed_jwk(&jwk, None, &[])
     }
 
     /// Like [`from_jwk`](Self::from_jwk), pinning `alg`; if the JWK has its
@@ -143,12 +143,16 @@ impl Key {
     pub fn from_jwk_with_alg(json: &str, alg: Algorithm) -> Result<Self, ConfigError> {
         let jwk: Jwk = serde_json::from_str(json)
             .map_err(|e| ConfigError::with_source("not a supported JWK", e))?;
-        Self::from_parsed_jwk(&jwk, Some(alg))
+        Self::from_parsed_jwk(&jwk, Some(alg), &[])
     }
 
+    /// `allowed`, when not empty, is the set of algorithms a key may be
+    /// pinned to: a JWK naming another is refused, and a JWK without `alg`
+    /// is pinned to the one allowed algorithm that fits its type and curve.
     pub(crate) fn from_parsed_jwk(
         jwk: &Jwk,
         pinned: Option<Algorithm>,
+        allowed: &[Algorithm],
     ) -> Result<Self, ConfigError> {
         let common = &jwk.common;
         if common.public_key_use == Some(PublicKeyUse::Encryption) {
@@ -180,8 +184,29 @@ impl Key {
                 )));
             }
             (Some(a), _) | (None, Some(a)) => a,
-            (None, None) => infer_alg(&jwk.algorithm)?,
+            (None, None) if allowed.is_empty() => infer_alg(&jwk.algorithm)?,
+            (None, None) => {
+                let mut fitting = allowed.iter().filter(|a| fits(&jwk.algorithm, **a));
+                match (fitting.next(), fitting.next()) {
+                    (Some(a), None) => *a,
+                    (None, _) => {
+                        return Err(ConfigError::new(
+                            "JWK without `alg` fits none of the configured algorithms",
+                        ));
+                    }
+                    (Some(_), Some(_)) => {
+                        return Err(ConfigError::new(
+                            "JWK without `alg` fits several configured algorithms",
+                        ));
+                    }
+                }
+            }
         };
+        if !allowed.is_empty() && !allowed.contains(&alg) {
+            return Err(ConfigError::new(format!(
+                "JWK algorithm {alg:?} is not among the configured algorithms"
+            )));
+        }
         let family_ok = matches!(
             (&jwk.algorithm, alg.family()),
             (AlgorithmParameters::OctetKey(_), AlgorithmFamily::Hmac)
@@ -369,6 +394,23 @@ fn hmac_min_len(alg: Algorithm) -> usize {
     }
 }
 
+/// Whether a key of these parameters can verify `alg`: its family, and for
+/// EC and OKP keys its curve.
+fn fits(params: &AlgorithmParameters, alg: Algorithm) -> bool {
+    match params {
+        AlgorithmParameters::EllipticCurve(p) => matches!(
+            (&p.curve, alg),
+            (EllipticCurve::P256, Algorithm::ES256) | (EllipticCurve::P384, Algorithm::ES384)
+        ),
+        AlgorithmParameters::OctetKeyPair(p) => {
+            p.curve == EllipticCurve::Ed25519 && alg == Algorithm::EdDSA
+        }
+        AlgorithmParameters::RSA(_) => alg.family() == AlgorithmFamily::Rsa,
+        AlgorithmParameters::OctetKey(_) => alg.family() == AlgorithmFamily::Hmac,
+        _ => false,
+    }
+}
+
 fn infer_alg(params: &AlgorithmParameters) -> Result<Algorithm, ConfigError> {
     match params {
         AlgorithmParameters::EllipticCurve(p) => match p.curve {
@@ -443,25 +485,45 @@ impl KeySet {
     }
 
     /// A JWKS document (RFC 7517 §5). Keys tollgate cannot use for
-    /// verification (encryption keys, unsupported types or curves, RSA or
-    /// `oct` keys without `alg`) are skipped with a warning.
+    /// verification (encryption keys, `key_ops` without `verify`,
+    /// unsupported types or curves, RSA or `oct` keys without `alg`) are
+    /// skipped with a warning.
     ///
     /// # Errors
     ///
     /// When the document is not a JWKS, no key is usable, two keys share a
     /// `kid`, or several keys lack one.
     pub fn from_jwks(json: &str) -> Result<Self, ConfigError> {
+        Self::from_jwks_with_algorithms(json, &[])
+    }
+
+    /// Like [`from_jwks`](Self::from_jwks), trusting only `algorithms`
+    /// (when not empty): a JWK whose `alg` is another one is skipped, and a
+    /// JWK without `alg` is pinned to the one listed algorithm that fits
+    /// its key type and curve (skipped when none or several fit).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_jwks`](Self::from_jwks).
+    pub fn from_jwks_with_algorithms(
+        json: &str,
+        algorithms: &[Algorithm],
+    ) -> Result<Self, ConfigError> {
+        Self::parse_jwks(json.as_bytes(), algorithms)
+    }
+
+    pub(crate) fn parse_jwks(json: &[u8], algorithms: &[Algorithm]) -> Result<Self, ConfigError> {
         #[derive(serde::Deserialize)]
         struct Document {
             keys: Vec<serde_json::Value>,
         }
-        let doc: Document = serde_json::from_str(json)
+        let doc: Document = serde_json::from_slice(json)
             .map_err(|e| ConfigError::with_source("not a JWKS document", e))?;
         let mut set = Self::new();
         for (index, value) in doc.keys.into_iter().enumerate() {
             let key = serde_json::from_value::<Jwk>(value)
                 .map_err(|e| ConfigError::with_source("unsupported JWK", e))
-                .and_then(|jwk| Key::from_parsed_jwk(&jwk, None));
+                .and_then(|jwk| Key::from_parsed_jwk(&jwk, None, algorithms));
             match key {
                 Ok(key) => set.insert(key)?,
                 Err(error) => tracing::warn!(index, %error, "skipping JWK"),

@@ -20,6 +20,13 @@
 //! - `jku`, `x5u`, `jwk` headers are never followed; `kid` only selects a
 //!   key already in memory.
 //!
+//! Keys come from [`Key`]s and [`KeySet`]s given to the builder, or, with
+//! the `remote-jwks` feature, from a `RemoteJwks` that fetches and refreshes
+//! a JWKS URL or an OIDC issuer's keys (see the `remote` module). One
+//! verifier can trust several [`Issuer`]s, each with its own keys,
+//! audiences and algorithms: the token's `iss` picks one before anything
+//! is verified.
+//!
 //! ```
 //! use std::time::Duration;
 //! use tollgate::bearer::BearerLayer;
@@ -78,15 +85,23 @@
 
 mod claims;
 mod crypto;
+mod future;
+mod issuer;
 mod key;
 mod layer;
+#[cfg(feature = "remote-jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+pub mod remote;
 mod service;
 mod verifier;
 
 pub use self::crypto::crypto_provider;
+pub use self::future::ResponseFuture;
+pub use self::issuer::Issuer;
 pub use self::key::{Key, KeySet};
 pub use self::layer::JwtLayer;
+#[cfg(feature = "remote-jwks")]
+pub use self::remote::{RemoteJwks, RemoteJwksBuilder};
 pub use self::service::Jwt;
 pub use self::verifier::{DEFAULT_LEEWAY, JwtVerifier, JwtVerifierBuilder, MAX_LEEWAY};
-pub use crate::future::ResponseFuture;
 pub use jsonwebtoken::Algorithm;

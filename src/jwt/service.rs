@@ -5,9 +5,12 @@ use http::{Request, Response};
 use serde::de::DeserializeOwned;
 use tower_service::Service;
 
+#[cfg(feature = "remote-jwks")]
+use super::future::Pending;
+use super::future::ResponseFuture;
+use super::verifier::Started;
 use super::{JwtLayer, JwtVerifier};
 use crate::error::{DefaultRejection, Error, Rejection, reject};
-use crate::future::ResponseFuture;
 use crate::token::{BearerToken, StandardClaims, Unauthenticated};
 
 /// The service made by [`JwtLayer`].
@@ -61,15 +64,18 @@ impl<S: fmt::Debug, C, R: fmt::Debug> fmt::Debug for Jwt<S, C, R> {
     }
 }
 
+/// `S: Clone` because a token whose key a remote key set must refetch
+/// waits for the fetch before the request goes on: the service made ready
+/// moves into the response future and a clone takes its place.
 impl<S, C, R, ReqBody, ResBody> Service<Request<ReqBody>> for Jwt<S, C, R>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     C: DeserializeOwned + Send + Sync + 'static,
     R: Rejection<ResBody>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody>;
+    type Future = ResponseFuture<S, ReqBody, C, R>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -77,20 +83,35 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let extensions = req.extensions();
-        let result = match extensions.get::<BearerToken>() {
-            Some(token) => self.verifier.verify(token.as_str()).map(Some),
-            None if extensions.get::<Unauthenticated>().is_some() => Ok(None),
-            None => Err(Error::missing_layer("BearerLayer")),
-        };
-        match result {
-            Ok(Some(verified)) => {
-                req.extensions_mut().insert(verified);
+        let started = match extensions.get::<BearerToken>() {
+            Some(token) => self.verifier.start(token.as_str()),
+            None if extensions.get::<Unauthenticated>().is_some() => {
+                return ResponseFuture::inner(self.inner.call(req));
             }
-            Ok(None) => {}
-            Err(error) => {
-                return ResponseFuture::rejected(reject(&self.rejection, error, req.headers()));
+            None => Started::Done(Err(Error::missing_layer("BearerLayer"))),
+        };
+        match started {
+            Started::Done(Ok(verified)) => {
+                req.extensions_mut().insert(verified);
+                ResponseFuture::inner(self.inner.call(req))
+            }
+            Started::Done(Err(error)) => {
+                ResponseFuture::rejected(reject(&self.rejection, error, req.headers()))
+            }
+            #[cfg(feature = "remote-jwks")]
+            Started::Wait(wait) => {
+                let clone = self.inner.clone();
+                let inner = std::mem::replace(&mut self.inner, clone);
+                ResponseFuture::waiting(
+                    wait,
+                    Pending {
+                        inner,
+                        request: req,
+                        verifier: self.verifier.clone(),
+                        rejection: self.rejection.clone(),
+                    },
+                )
             }
         }
-        ResponseFuture::future(self.inner.call(req))
     }
 }

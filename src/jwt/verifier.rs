@@ -9,7 +9,12 @@ use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 
 use super::claims::{Header, Registered, Sink, Str, Tee};
+#[cfg(feature = "remote-jwks")]
+use super::future::Wait;
+use super::issuer::{Group, Issuer, KeySource};
 use super::key::{Key, KeySet, verify_raw};
+#[cfg(feature = "remote-jwks")]
+use super::remote::RemoteJwks;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ConfigError, Error, ErrorKind};
 use crate::token::{RegisteredClaims, StandardClaims, Verified};
@@ -33,9 +38,8 @@ pub struct JwtVerifier<C = StandardClaims> {
 }
 
 struct Config {
-    keys: KeySet,
-    issuers: Vec<Box<str>>,
-    audiences: Vec<Box<str>>,
+    /// One group, or several each naming its issuers.
+    groups: Vec<Group>,
     leeway: i64,
     max_lifetime: Option<i64>,
     typ: Option<Box<str>>,
@@ -65,9 +69,7 @@ impl<C> fmt::Debug for JwtVerifier<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.config;
         f.debug_struct("JwtVerifier")
-            .field("keys", &c.keys)
-            .field("issuers", &c.issuers)
-            .field("audiences", &c.audiences)
+            .field("issuers", &c.groups)
             .field("leeway", &c.leeway)
             .field("max_lifetime", &c.max_lifetime)
             .field("typ", &c.typ)
@@ -84,6 +86,9 @@ impl<C> JwtVerifier<C> {
         JwtVerifierBuilder {
             keys: Vec::new(),
             key_sets: Vec::new(),
+            #[cfg(feature = "remote-jwks")]
+            remote: None,
+            trusted: Vec::new(),
             issuers: Vec::new(),
             audiences: Vec::new(),
             leeway: DEFAULT_LEEWAY,
@@ -95,11 +100,6 @@ impl<C> JwtVerifier<C> {
             max_token_len: crate::DEFAULT_MAX_TOKEN_LEN,
             _claims: PhantomData,
         }
-    }
-
-    /// The trusted keys.
-    pub fn keys(&self) -> &KeySet {
-        &self.config.keys
     }
 
     /// Verifies `token` and returns its claims.
@@ -116,6 +116,66 @@ impl<C> JwtVerifier<C> {
     ///
     /// An [`Error`] whose kind says which check failed.
     pub fn verify(&self, token: &str) -> Result<Verified<C>, Error>
+    where
+        C: DeserializeOwned,
+    {
+        match self.attempt(token) {
+            Ok(verified) => Ok(verified),
+            Err(Fail::Error(error)) => Err(error),
+            #[cfg(feature = "remote-jwks")]
+            Err(Fail::Refetch(remote, error)) => {
+                // Starts the refetch without waiting for it.
+                drop(remote.refetch_for_unknown_key());
+                Err(error)
+            }
+        }
+    }
+
+    /// [`verify`](Self::verify), and when the token names a `kid` that a
+    /// remote key set does not hold (or that set has no fresh keys), waits
+    /// for the refetch this starts or joins (bounded by the fetch timeout;
+    /// not at all when the cooldown refuses one) and tries once more. A
+    /// rotated key is accepted on its first token this way.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    pub async fn verify_async(&self, token: &str) -> Result<Verified<C>, Error>
+    where
+        C: DeserializeOwned,
+    {
+        match self.start(token) {
+            Started::Done(result) => result,
+            #[cfg(feature = "remote-jwks")]
+            Started::Wait(wait) => {
+                wait.await;
+                self.retry(token)
+            }
+        }
+    }
+
+    /// Verifies, or says what to wait for before [`retry`](Self::retry).
+    pub(crate) fn start(&self, token: &str) -> Started<C>
+    where
+        C: DeserializeOwned,
+    {
+        match self.attempt(token) {
+            Ok(verified) => Started::Done(Ok(verified)),
+            Err(Fail::Error(error)) => Started::Done(Err(error)),
+            #[cfg(feature = "remote-jwks")]
+            Err(Fail::Refetch(remote, _)) => Started::Wait(remote.refetch_for_unknown_key()),
+        }
+    }
+
+    /// Verifies after a refetch, without asking for another one.
+    pub(crate) fn retry(&self, token: &str) -> Result<Verified<C>, Error>
+    where
+        C: DeserializeOwned,
+    {
+        self.attempt(token).map_err(Fail::into_error)
+    }
+
+    fn attempt(&self, token: &str) -> Result<Verified<C>, Fail>
     where
         C: DeserializeOwned,
     {
@@ -147,10 +207,35 @@ impl<C> JwtVerifier<C> {
                 _ => return Err(ErrorKind::InvalidType.into()),
             }
         }
-        let key = config
-            .keys
-            .find(header.kid.as_ref().map(|k| &*k.0))
-            .ok_or(ErrorKind::UnknownKey)?;
+        let (mut stack, mut heap) = ([0u8; 512], Vec::new());
+        let payload = decode_small(&bytes[first + 1..second], &mut stack, &mut heap)?;
+        let group = self.select(payload)?;
+        if !group.algorithms.is_empty() && !group.algorithms.contains(&alg) {
+            return Err(ErrorKind::AlgorithmMismatch.into());
+        }
+        let kid = header.kid.as_ref().map(|k| &*k.0);
+        #[cfg(feature = "remote-jwks")]
+        let snapshot;
+        // Without `remote-jwks` there is one kind of source.
+        #[allow(clippy::infallible_destructuring_match)]
+        let keys: &KeySet = match &group.keys {
+            KeySource::Static(keys) => keys,
+            #[cfg(feature = "remote-jwks")]
+            KeySource::Remote(remote) => {
+                snapshot = remote.snapshot();
+                remote.fresh(&snapshot).ok_or_else(|| {
+                    Fail::Refetch(remote.clone(), ErrorKind::KeysUnavailable.into())
+                })?
+            }
+        };
+        let key = match (keys.find(kid), &group.keys) {
+            (Some(key), _) => key,
+            #[cfg(feature = "remote-jwks")]
+            (None, KeySource::Remote(remote)) if kid.is_some() => {
+                return Err(Fail::Refetch(remote.clone(), ErrorKind::UnknownKey.into()));
+            }
+            (None, _) => return Err(ErrorKind::UnknownKey.into()),
+        };
         if key.algorithm() != alg {
             return Err(ErrorKind::AlgorithmMismatch.into());
         }
@@ -161,19 +246,40 @@ impl<C> JwtVerifier<C> {
 
         // One parse: `C` is deserialized through a tee that records the
         // registered claims on the way.
-        let (mut stack, mut heap) = ([0u8; 512], Vec::new());
-        let payload = decode_small(&bytes[first + 1..second], &mut stack, &mut heap)?;
         let mut sink = Sink::new(&config.required);
         let mut de = serde_json::Deserializer::from_slice(payload);
         let claims = C::deserialize(Tee::top(&mut de, &mut sink))
             .and_then(|claims| de.end().map(|()| claims))
             .map_err(|_| ErrorKind::InvalidClaims)?;
         let registered = sink.registered().ok_or(ErrorKind::InvalidClaims)?;
-        let registered = self.validate(registered)?;
+        let registered = self.validate(registered, group)?;
         Ok(Verified::new(claims, registered))
     }
 
-    fn validate(&self, r: &Registered<'_>) -> Result<RegisteredClaims, Error> {
+    /// The group whose keys verify this token: the only one, or the one
+    /// naming the token's `iss`, read before anything is verified so that
+    /// an unknown issuer touches no key source.
+    fn select(&self, payload: &[u8]) -> Result<&Group, Error> {
+        #[derive(serde::Deserialize)]
+        struct Iss<'a> {
+            #[serde(borrow)]
+            iss: Option<Str<'a>>,
+        }
+        let groups = &self.config.groups;
+        if let [only] = &groups[..] {
+            return Ok(only);
+        }
+        let iss = serde_json::from_slice::<Iss<'_>>(payload)
+            .map_err(|_| ErrorKind::InvalidClaims)?
+            .iss
+            .ok_or_else(|| Error::with_detail(ErrorKind::MissingClaim, "iss"))?;
+        groups
+            .iter()
+            .find(|g| g.issuers.iter().any(|i| **i == *iss.0))
+            .ok_or_else(|| ErrorKind::InvalidIssuer.into())
+    }
+
+    fn validate(&self, r: &Registered<'_>, group: &Group) -> Result<RegisteredClaims, Error> {
         let config = &*self.config;
         let now = config.clock.now();
         let leeway = config.leeway;
@@ -197,21 +303,21 @@ impl<C> JwtVerifier<C> {
                 return Err(ErrorKind::LifetimeTooLong.into());
             }
         }
-        if !config.issuers.is_empty() {
+        if !group.issuers.is_empty() {
             let iss = r
                 .iss
                 .as_ref()
                 .ok_or_else(|| Error::with_detail(ErrorKind::MissingClaim, "iss"))?;
-            if !config.issuers.iter().any(|i| **i == *iss.0) {
+            if !group.issuers.iter().any(|i| **i == *iss.0) {
                 return Err(ErrorKind::InvalidIssuer.into());
             }
         }
-        if !config.audiences.is_empty() {
+        if !group.audiences.is_empty() {
             let aud = r
                 .aud
                 .as_ref()
                 .ok_or_else(|| Error::with_detail(ErrorKind::MissingClaim, "aud"))?;
-            if !aud.contains_any(&config.audiences) {
+            if !aud.contains_any(&group.audiences) {
                 return Err(ErrorKind::InvalidAudience.into());
             }
         }
@@ -240,6 +346,42 @@ impl<C> JwtVerifier<C> {
             r.iat,
         ))
     }
+}
+
+/// Why an attempt stopped: an answer, or a remote key set to refetch.
+enum Fail {
+    Error(Error),
+    #[cfg(feature = "remote-jwks")]
+    Refetch(RemoteJwks, Error),
+}
+
+impl Fail {
+    fn into_error(self) -> Error {
+        match self {
+            Self::Error(error) => error,
+            #[cfg(feature = "remote-jwks")]
+            Self::Refetch(_, error) => error,
+        }
+    }
+}
+
+impl From<Error> for Fail {
+    fn from(error: Error) -> Self {
+        Self::Error(error)
+    }
+}
+
+impl From<ErrorKind> for Fail {
+    fn from(kind: ErrorKind) -> Self {
+        Self::Error(kind.into())
+    }
+}
+
+/// What [`JwtVerifier::start`] decided.
+pub(crate) enum Started<C> {
+    Done(Result<Verified<C>, Error>),
+    #[cfg(feature = "remote-jwks")]
+    Wait(Wait),
 }
 
 /// The positions of the two dots of a compact JWS whose every other byte is
@@ -326,6 +468,9 @@ fn typ_matches(typ: &str, expected: &str) -> bool {
 pub struct JwtVerifierBuilder<C = StandardClaims> {
     keys: Vec<Key>,
     key_sets: Vec<KeySet>,
+    #[cfg(feature = "remote-jwks")]
+    remote: Option<RemoteJwks>,
+    trusted: Vec<Issuer>,
     issuers: Vec<Box<str>>,
     audiences: Vec<Box<str>>,
     leeway: Duration,
@@ -343,6 +488,7 @@ impl<C> fmt::Debug for JwtVerifierBuilder<C> {
         f.debug_struct("JwtVerifierBuilder")
             .field("keys", &self.keys)
             .field("key_sets", &self.key_sets)
+            .field("trusted", &self.trusted)
             .field("issuers", &self.issuers)
             .field("audiences", &self.audiences)
             .finish_non_exhaustive()
@@ -362,15 +508,35 @@ impl<C> JwtVerifierBuilder<C> {
         self
     }
 
-    /// Accepts tokens whose `iss` is exactly `issuer`; may be called several
-    /// times. Once any issuer is set, `iss` is required.
+    /// Trusts the keys fetched by `keys` (see [`RemoteJwks`]).
+    #[cfg(feature = "remote-jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
+    pub fn remote_jwks(mut self, keys: RemoteJwks) -> Self {
+        self.remote = Some(keys);
+        self
+    }
+
+    /// Trusts one more issuer with its own keys, audiences and algorithms;
+    /// see [`Issuer`]. With several issuers (these, and the keys given to
+    /// [`key`](Self::key) with their [`issuer`](Self::issuer) names), the
+    /// token's `iss` selects whose keys verify it.
+    pub fn trust(mut self, issuer: Issuer) -> Self {
+        self.trusted.push(issuer);
+        self
+    }
+
+    /// Accepts tokens whose `iss` is exactly `issuer`, verified with the
+    /// keys given to [`key`](Self::key), [`key_set`](Self::key_set) or
+    /// `remote_jwks`; may be called several times. Once any issuer is set,
+    /// `iss` is required.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuers.push(issuer.into().into_boxed_str());
         self
     }
 
     /// Accepts tokens whose `aud` is, or contains, `audience`; may be called
-    /// several times. Once any audience is set, `aud` is required.
+    /// several times. Once any audience is set, `aud` is required. Applies
+    /// to every [`Issuer`] that sets no audience of its own.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into().into_boxed_str());
         self
@@ -427,34 +593,89 @@ impl<C> JwtVerifierBuilder<C> {
     ///
     /// # Errors
     ///
-    /// When there is no key, two keys share a `kid`, the leeway is over
-    /// 5 min, the maximum lifetime is zero, an issuer, audience, `typ` or
-    /// claim name is empty, or more than 64 custom claims are required.
+    /// When there is no key, two keys of one issuer share a `kid`, an issuer
+    /// has both static and remote keys, several issuers are trusted but
+    /// keys given to [`key`](Self::key) have no [`issuer`](Self::issuer)
+    /// name, an issuer is trusted twice, a key's algorithm is not among its
+    /// issuer's, the leeway is over 5 min, the maximum lifetime is zero, an
+    /// issuer, audience, `typ` or claim name is empty, or more than 64
+    /// custom claims are required.
     pub fn build(self) -> Result<JwtVerifier<C>, ConfigError> {
-        let mut keys = KeySet::new();
-        for key in self
-            .key_sets
-            .iter()
-            .flat_map(KeySet::keys)
-            .cloned()
-            .chain(self.keys)
+        let empty = |v: &[Box<str>]| v.iter().any(|s| s.is_empty());
+        if empty(&self.issuers)
+            || empty(&self.audiences)
+            || empty(&self.required)
+            || self
+                .trusted
+                .iter()
+                .any(|i| i.name.is_empty() || empty(&i.audiences))
         {
-            keys.insert(key)?;
+            return Err(ConfigError::new(
+                "JwtVerifier: empty issuer, audience or claim name",
+            ));
         }
-        if keys.is_empty() {
+        let named_default = !self.issuers.is_empty();
+        let mut groups = Vec::new();
+        groups.extend(Group::new(
+            self.issuers,
+            self.keys,
+            self.key_sets,
+            #[cfg(feature = "remote-jwks")]
+            self.remote,
+            self.audiences.clone(),
+            Vec::new(),
+        )?);
+        if groups.is_empty() && named_default {
+            return Err(ConfigError::new(
+                "JwtVerifier: issuer() names need keys from key(), key_set() or remote_jwks(); \
+                 use trust(Issuer) to give an issuer its own keys",
+            ));
+        }
+        for issuer in self.trusted {
+            let audiences = match issuer.audiences.is_empty() {
+                true => self.audiences.clone(),
+                false => issuer.audiences,
+            };
+            let name = issuer.name.clone();
+            let group = Group::new(
+                vec![issuer.name.into_boxed_str()],
+                issuer.keys,
+                issuer.key_sets,
+                #[cfg(feature = "remote-jwks")]
+                issuer.remote,
+                audiences,
+                issuer.algorithms,
+            )?
+            .ok_or_else(|| ConfigError::new(format!("JwtVerifier: issuer {name:?} has no key")))?;
+            groups.push(group);
+        }
+        if groups.is_empty() {
             return Err(ConfigError::new("JwtVerifier: no verification key"));
+        }
+        if groups.len() > 1 {
+            if groups.iter().any(|g| g.issuers.is_empty()) {
+                return Err(ConfigError::new(
+                    "JwtVerifier: with several issuers, the keys given to key(), key_set() or \
+                     remote_jwks() need issuer() names",
+                ));
+            }
+            let mut names: Vec<&str> = groups
+                .iter()
+                .flat_map(|g| g.issuers.iter().map(|i| &**i))
+                .collect();
+            names.sort_unstable();
+            if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+                return Err(ConfigError::new(format!(
+                    "JwtVerifier: issuer {:?} is trusted twice",
+                    w[0]
+                )));
+            }
         }
         if self.leeway > MAX_LEEWAY {
             return Err(ConfigError::new("JwtVerifier: leeway above 5 minutes"));
         }
         if self.max_lifetime == Some(Duration::ZERO) {
             return Err(ConfigError::new("JwtVerifier: maximum lifetime of zero"));
-        }
-        let empty = |v: &[Box<str>]| v.iter().any(|s| s.is_empty());
-        if empty(&self.issuers) || empty(&self.audiences) || empty(&self.required) {
-            return Err(ConfigError::new(
-                "JwtVerifier: empty issuer, audience or claim name",
-            ));
         }
         let typ = match self.typ {
             Some(t) if t.is_empty() => {
@@ -492,9 +713,7 @@ impl<C> JwtVerifierBuilder<C> {
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         Ok(JwtVerifier {
             config: Arc::new(Config {
-                keys,
-                issuers: self.issuers,
-                audiences: self.audiences,
+                groups,
                 leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
                 max_lifetime,
                 typ,
