@@ -22,6 +22,11 @@
 //! issuer. The gateway waits up to `--keys-wait` for remote keys at start,
 //! then serves anyway (tokens are refused until keys arrive).
 //!
+//! Every verified token is checked against an in-memory revocation list.
+//! With `--admin-token` (or `TOLLGATE_ADMIN_TOKEN`), `POST
+//! /admin/revocations` revokes by `jti`, `sid`, `sub` or instant, and `GET
+//! /admin/revocations` shows the counts (see `examples/shared/admin.rs`).
+//!
 //! With no arguments it listens on 127.0.0.1:8080, generates an Ed25519 dev
 //! signing key, serves its public JWKS at `/.well-known/jwks.json`, fronts a
 //! built-in upstream that echoes the caller's identity, and prints a `curl`
@@ -51,7 +56,11 @@ use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use tollgate::bearer::BearerLayer;
 use tollgate::jwt::{Issuer, JwtLayer, JwtVerifier, Key, KeySet, RemoteJwks};
+use tollgate::revocation::{RevocationLayer, RevocationList};
 use tollgate::token::{StandardClaims, Verified};
+
+#[path = "shared/admin.rs"]
+mod admin;
 use tower::ServiceBuilder;
 
 /// Verify bearer tokens at the edge and forward valid requests upstream.
@@ -101,6 +110,13 @@ struct Args {
     /// Forward the `Authorization` header to the upstream.
     #[arg(long)]
     keep_authorization: bool,
+    /// Turn on the admin API (`/admin/revocations`), guarded by this bearer
+    /// token (at least 16 characters). Off when unset.
+    #[arg(long, env = "TOLLGATE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Refuse new revocations beyond this many entries (default: no limit).
+    #[arg(long)]
+    max_revocations: Option<usize>,
 }
 
 fn parse_algorithm(text: &str) -> Result<Algorithm, String> {
@@ -446,6 +462,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let verifier = verifier.build()?;
     let bearer = BearerLayer::builder().optional(args.optional).build()?;
+    let mut revocations = RevocationList::builder()
+        .leeway(args.leeway)
+        .max_token_lifetime(args.max_lifetime);
+    if let Some(max) = args.max_revocations {
+        revocations = revocations.max_entries(max);
+    }
+    let revocations = revocations.build()?;
+    {
+        // Expired revocations are swept as the list grows; this sweeps the
+        // rest once a minute.
+        let revocations = revocations.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                revocations.purge_expired();
+            }
+        });
+    }
 
     let (upstream, upstream_name) = match &args.upstream {
         Some(uri) if uri.scheme_str() == Some("http") && uri.authority().is_some() => {
@@ -465,6 +500,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protected = ServiceBuilder::new()
         .layer(bearer)
         .layer(JwtLayer::new(verifier))
+        .layer(RevocationLayer::<StandardClaims>::new(revocations.clone()))
         .service_fn(move |request| proxy.clone().forward(request));
 
     let mut app = Router::new().route("/healthz", get(|| async { "ok" }));
@@ -478,6 +514,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )
             }),
         );
+    }
+    if let Some(token) = &args.admin_token {
+        if token.len() < 16 {
+            return Err("--admin-token must be at least 16 characters".into());
+        }
+        app = app.merge(admin::router(admin::Admin {
+            token: token.clone(),
+            list: revocations.clone(),
+            issuers: args.issuer.clone(),
+            max_lifetime: i64::try_from(args.max_lifetime.as_secs()).unwrap_or(i64::MAX),
+        }));
     }
     let app = app.fallback_service(protected);
 

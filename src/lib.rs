@@ -6,7 +6,8 @@
 //! | stage | layer | does | refuses with |
 //! |---|---|---|---|
 //! | find | [`BearerLayer`](bearer::BearerLayer) | takes the token from `Authorization: Bearer`, a cookie, a custom header or (opt-in) the query; caps its size; one place per request (RFC 6750 §2) | 400 `invalid_request`, 401 |
-//! | verify | [`JwtLayer`](jwt::JwtLayer) | verifies the JWT against pinned keys, checks `exp`/`nbf`/`iat`/`iss`/`aud`/`typ`/`crit`/lifetime | 401 `invalid_token` |
+//! | verify | [`JwtLayer`](jwt::JwtLayer) | verifies the JWT against pinned keys (static, JWKS, or fetched from an identity provider), checks `exp`/`nbf`/`iat`/`iss`/`aud`/`typ`/`crit`/lifetime; verifies a token once and serves it from a cache after | 401 `invalid_token` |
+//! | revoke | `RevocationLayer` (feature `revocation`) | refuses tokens revoked by `jti`, session, subject-before-T or epoch, from an in-memory list | 401 `invalid_token` |
 //!
 //! Layers talk through typed request extensions ([`token`]): a
 //! [`BearerToken`](token::BearerToken), then a
@@ -82,6 +83,8 @@
 //! | `jwt` | yes | [`jwt`]: `JwtVerifier`, `JwtLayer`, keys and JWKS |
 //! | `aws-lc-rs` | yes | jsonwebtoken's aws-lc-rs backend (chosen when both backends are on) |
 //! | `rust-crypto` | no | jsonwebtoken's pure-Rust backend |
+//! | `revocation` | yes | [`revocation`]: `RevocationList`, `RevocationLayer` |
+//! | `cache` | yes | the verified-token cache of `JwtVerifier` (moka) |
 //! | `remote-jwks` | no | `jwt::remote`: `RemoteJwks`, keys from a JWKS URL or OIDC discovery, refreshed in the background |
 //! | `metrics` | no | `tollgate_jwks_*` counters and gauges through the `metrics` facade |
 //! | `axum` | no | [`extract`]: the `Claims<C>` extractor |
@@ -102,6 +105,10 @@ pub mod bearer;
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;
+
+#[cfg(feature = "revocation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "revocation")))]
+pub mod revocation;
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]

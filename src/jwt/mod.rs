@@ -27,6 +27,14 @@
 //! audiences and algorithms: the token's `iss` picks one before anything
 //! is verified.
 //!
+//! With the `cache` feature (default) a verified token is kept, keyed by
+//! the whole token, and not verified again while it lives (bounded by
+//! [`JwtVerifierBuilder::cache_max_bytes`] and
+//! [`cache_max_ttl`](JwtVerifierBuilder::cache_max_ttl), never past `exp`):
+//! a hit checks `exp` and `nbf` again, and whether a remote key set has
+//! replaced the keys since; every later layer still runs. Rejections are
+//! never cached.
+//!
 //! ```
 //! use std::time::Duration;
 //! use tollgate::bearer::BearerLayer;
@@ -83,6 +91,7 @@
 //! # });
 //! ```
 
+mod cache;
 mod claims;
 mod crypto;
 mod future;
@@ -95,6 +104,7 @@ pub mod remote;
 mod service;
 mod verifier;
 
+pub use self::cache::{CacheStats, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_TTL};
 pub use self::crypto::crypto_provider;
 pub use self::future::ResponseFuture;
 pub use self::issuer::Issuer;

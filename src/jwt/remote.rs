@@ -134,7 +134,13 @@ struct Settings {
 }
 
 pub(crate) struct Snapshot {
-    keys: KeySet,
+    keys: Arc<KeySet>,
+    /// The document the keys came from: an identical one keeps them (and
+    /// the generation) instead of parsing again.
+    document: Arc<[u8]>,
+    /// Changes whenever the keys do; the verified-token cache drops
+    /// entries verified under another generation.
+    generation: u64,
     fetched: Instant,
     /// Set by the background task when the keys pass the maximum
     /// staleness: a flag read per request costs less than a clock read.
@@ -283,13 +289,16 @@ impl RemoteJwks {
         self.inner.snapshot.load()
     }
 
-    /// The keys of `snapshot`, unless there are none yet or they are older
-    /// than the maximum staleness.
-    pub(crate) fn fresh<'s>(&self, snapshot: &'s Option<Arc<Snapshot>>) -> Option<&'s KeySet> {
+    /// The keys of `snapshot` and their generation, unless there are none
+    /// yet or they are older than the maximum staleness.
+    pub(crate) fn fresh<'s>(
+        &self,
+        snapshot: &'s Option<Arc<Snapshot>>,
+    ) -> Option<(&'s KeySet, u64)> {
         snapshot
             .as_deref()
             .filter(|s| !s.stale.load(Ordering::Relaxed))
-            .map(|s| &s.keys)
+            .map(|s| (&*s.keys, s.generation))
     }
 
     /// Asks for a refetch because a token's key was not found; returns a
@@ -380,10 +389,21 @@ impl Inner {
         let body = self
             .get(&jwks_uri, "application/jwk-set+json, application/json")
             .await?;
-        let keys = KeySet::parse_jwks(&body.bytes, &self.settings.algorithms)
-            .map_err(|e| FetchError::new(format!("{jwks_uri}: {e}")))?;
+        let unchanged = self
+            .snapshot
+            .load()
+            .as_ref()
+            .is_some_and(|s| *s.document == *body.bytes);
+        let keys = match unchanged {
+            true => None,
+            false => Some(
+                KeySet::parse_jwks(&body.bytes, &self.settings.algorithms)
+                    .map_err(|e| FetchError::new(format!("{jwks_uri}: {e}")))?,
+            ),
+        };
         Ok(Fetched {
             keys,
+            document: body.bytes,
             max_age: body.max_age,
         })
     }
@@ -444,9 +464,20 @@ impl Inner {
         let (recorded, delay) = match outcome {
             Ok(fetched) => {
                 *failures = 0;
-                let count = fetched.keys.len();
+                let previous = self.snapshot.load_full();
+                let (keys, document, generation) = match (fetched.keys, previous) {
+                    (None, Some(p)) => (p.keys.clone(), p.document.clone(), p.generation),
+                    (keys, previous) => (
+                        Arc::new(keys.unwrap_or_default()),
+                        Arc::from(fetched.document),
+                        previous.map_or(1, |p| p.generation + 1),
+                    ),
+                };
+                let count = keys.len();
                 self.snapshot.store(Some(Arc::new(Snapshot {
-                    keys: fetched.keys,
+                    keys,
+                    document,
+                    generation,
                     fetched: Instant::now(),
                     stale: AtomicBool::new(false),
                 })));
@@ -500,7 +531,9 @@ impl Inner {
 }
 
 struct Fetched {
-    keys: KeySet,
+    /// `None`: the same document as the current snapshot's.
+    keys: Option<KeySet>,
+    document: Vec<u8>,
     max_age: Option<Duration>,
 }
 

@@ -8,6 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
 
+#[cfg(feature = "cache")]
+use super::cache::VerifiedCache;
+use super::cache::{CacheStats, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_TTL};
 use super::claims::{Header, Registered, Sink, Str, Tee};
 #[cfg(feature = "remote-jwks")]
 use super::future::Wait;
@@ -34,6 +37,8 @@ pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// [`JwtLayer`](super::JwtLayer), and usable alone.
 pub struct JwtVerifier<C = StandardClaims> {
     config: Arc<Config>,
+    #[cfg(feature = "cache")]
+    cache: Option<Arc<VerifiedCache<C>>>,
     _claims: PhantomData<fn() -> C>,
 }
 
@@ -49,6 +54,8 @@ struct Config {
     understood_crit: Vec<Box<str>>,
     clock: Arc<dyn Clock>,
     max_token_len: usize,
+    #[cfg_attr(not(feature = "cache"), allow(dead_code))]
+    cache_ttl: Duration,
 }
 
 /// `sub`, `jti`, `sid`, `iat`: the registered claims that can be required
@@ -60,6 +67,8 @@ impl<C> Clone for JwtVerifier<C> {
     fn clone(&self) -> Self {
         Self {
             config: Arc::clone(&self.config),
+            #[cfg(feature = "cache")]
+            cache: self.cache.clone(),
             _claims: PhantomData,
         }
     }
@@ -76,6 +85,7 @@ impl<C> fmt::Debug for JwtVerifier<C> {
             .field("required", &c.required)
             .field("clock", &c.clock)
             .field("max_token_len", &c.max_token_len)
+            .field("cache", &self.cache_stats())
             .finish()
     }
 }
@@ -98,8 +108,18 @@ impl<C> JwtVerifier<C> {
             understood_crit: Vec::new(),
             clock: Arc::new(SystemClock),
             max_token_len: crate::DEFAULT_MAX_TOKEN_LEN,
+            cache_bytes: Some(DEFAULT_CACHE_BYTES),
+            cache_ttl: DEFAULT_CACHE_TTL,
             _claims: PhantomData,
         }
+    }
+
+    /// Hits and misses of the verified-token cache; `None` when it is off.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        #[cfg(feature = "cache")]
+        return self.cache.as_ref().map(|c| c.stats());
+        #[cfg(not(feature = "cache"))]
+        None
     }
 
     /// Verifies `token` and returns its claims.
@@ -112,12 +132,16 @@ impl<C> JwtVerifier<C> {
     /// `iss`, `aud`, the required claims, and last the deserialization into
     /// `C`.
     ///
+    /// A token verified before and still in the verified-token cache skips
+    /// all that: only its time claims are checked again (and, for a remote
+    /// key set, that its keys have not changed since).
+    ///
     /// # Errors
     ///
     /// An [`Error`] whose kind says which check failed.
     pub fn verify(&self, token: &str) -> Result<Verified<C>, Error>
     where
-        C: DeserializeOwned,
+        C: DeserializeOwned + Send + Sync + 'static,
     {
         match self.attempt(token) {
             Ok(verified) => Ok(verified),
@@ -142,7 +166,7 @@ impl<C> JwtVerifier<C> {
     /// As [`verify`](Self::verify).
     pub async fn verify_async(&self, token: &str) -> Result<Verified<C>, Error>
     where
-        C: DeserializeOwned,
+        C: DeserializeOwned + Send + Sync + 'static,
     {
         match self.start(token) {
             Started::Done(result) => result,
@@ -157,7 +181,7 @@ impl<C> JwtVerifier<C> {
     /// Verifies, or says what to wait for before [`retry`](Self::retry).
     pub(crate) fn start(&self, token: &str) -> Started<C>
     where
-        C: DeserializeOwned,
+        C: DeserializeOwned + Send + Sync + 'static,
     {
         match self.attempt(token) {
             Ok(verified) => Started::Done(Ok(verified)),
@@ -170,19 +194,30 @@ impl<C> JwtVerifier<C> {
     /// Verifies after a refetch, without asking for another one.
     pub(crate) fn retry(&self, token: &str) -> Result<Verified<C>, Error>
     where
-        C: DeserializeOwned,
+        C: DeserializeOwned + Send + Sync + 'static,
     {
         self.attempt(token).map_err(Fail::into_error)
     }
 
     fn attempt(&self, token: &str) -> Result<Verified<C>, Fail>
     where
-        C: DeserializeOwned,
+        C: DeserializeOwned + Send + Sync + 'static,
     {
         let config = &*self.config;
         let bytes = token.as_bytes();
         if bytes.len() > config.max_token_len {
             return Err(ErrorKind::TokenTooLarge.into());
+        }
+        #[cfg(feature = "cache")]
+        if let Some(cache) = &self.cache {
+            if let Some(entry) = cache.get(token)
+                && self.generation(entry.group as usize) == Some(entry.generation)
+            {
+                cache.hit();
+                self.check_time(entry.verified.registered())?;
+                return Ok(entry.verified);
+            }
+            cache.miss();
         }
         let (first, second) = split_compact(bytes)?;
         let signing_input = &bytes[..second];
@@ -209,7 +244,7 @@ impl<C> JwtVerifier<C> {
         }
         let (mut stack, mut heap) = ([0u8; 512], Vec::new());
         let payload = decode_small(&bytes[first + 1..second], &mut stack, &mut heap)?;
-        let group = self.select(payload)?;
+        let (group_index, group) = self.select(payload)?;
         if !group.algorithms.is_empty() && !group.algorithms.contains(&alg) {
             return Err(ErrorKind::AlgorithmMismatch.into());
         }
@@ -218,8 +253,8 @@ impl<C> JwtVerifier<C> {
         let snapshot;
         // Without `remote-jwks` there is one kind of source.
         #[allow(clippy::infallible_destructuring_match)]
-        let keys: &KeySet = match &group.keys {
-            KeySource::Static(keys) => keys,
+        let (keys, generation): (&KeySet, u64) = match &group.keys {
+            KeySource::Static(keys) => (keys, 0),
             #[cfg(feature = "remote-jwks")]
             KeySource::Remote(remote) => {
                 snapshot = remote.snapshot();
@@ -253,13 +288,53 @@ impl<C> JwtVerifier<C> {
             .map_err(|_| ErrorKind::InvalidClaims)?;
         let registered = sink.registered().ok_or(ErrorKind::InvalidClaims)?;
         let registered = self.validate(registered, group)?;
-        Ok(Verified::new(claims, registered))
+        let verified = Verified::new(claims, registered);
+        #[cfg(feature = "cache")]
+        if let Some(cache) = &self.cache {
+            // Until the token expires, and never longer than the bound.
+            let left = verified
+                .expires_at()
+                .saturating_add(config.leeway)
+                .saturating_sub(config.clock.now());
+            let ttl = Duration::from_secs(u64::try_from(left).unwrap_or(0)).min(config.cache_ttl);
+            cache.insert(token, &verified, group_index as u32, generation, ttl);
+        }
+        #[cfg(not(feature = "cache"))]
+        let _ = (group_index, generation);
+        Ok(verified)
+    }
+
+    /// The current key generation of a group: 0 for static keys; for a
+    /// remote set, its snapshot's, or `None` when its keys are not fresh.
+    #[cfg(feature = "cache")]
+    fn generation(&self, group: usize) -> Option<u64> {
+        match &self.config.groups.get(group)?.keys {
+            KeySource::Static(_) => Some(0),
+            #[cfg(feature = "remote-jwks")]
+            KeySource::Remote(remote) => remote.fresh(&remote.snapshot()).map(|(_, g)| g),
+        }
+    }
+
+    /// The time checks a cached token must pass again.
+    #[cfg(feature = "cache")]
+    fn check_time(&self, r: &RegisteredClaims) -> Result<(), Error> {
+        let config = &*self.config;
+        let now = config.clock.now();
+        if now >= r.exp().saturating_add(config.leeway) {
+            return Err(ErrorKind::Expired.into());
+        }
+        if r.nbf()
+            .is_some_and(|nbf| nbf > now.saturating_add(config.leeway))
+        {
+            return Err(ErrorKind::NotYetValid.into());
+        }
+        Ok(())
     }
 
     /// The group whose keys verify this token: the only one, or the one
     /// naming the token's `iss`, read before anything is verified so that
     /// an unknown issuer touches no key source.
-    fn select(&self, payload: &[u8]) -> Result<&Group, Error> {
+    fn select(&self, payload: &[u8]) -> Result<(usize, &Group), Error> {
         #[derive(serde::Deserialize)]
         struct Iss<'a> {
             #[serde(borrow)]
@@ -267,7 +342,7 @@ impl<C> JwtVerifier<C> {
         }
         let groups = &self.config.groups;
         if let [only] = &groups[..] {
-            return Ok(only);
+            return Ok((0, only));
         }
         let iss = serde_json::from_slice::<Iss<'_>>(payload)
             .map_err(|_| ErrorKind::InvalidClaims)?
@@ -275,7 +350,8 @@ impl<C> JwtVerifier<C> {
             .ok_or_else(|| Error::with_detail(ErrorKind::MissingClaim, "iss"))?;
         groups
             .iter()
-            .find(|g| g.issuers.iter().any(|i| **i == *iss.0))
+            .enumerate()
+            .find(|(_, g)| g.issuers.iter().any(|i| **i == *iss.0))
             .ok_or_else(|| ErrorKind::InvalidIssuer.into())
     }
 
@@ -480,6 +556,9 @@ pub struct JwtVerifierBuilder<C = StandardClaims> {
     understood_crit: Vec<Box<str>>,
     clock: Arc<dyn Clock>,
     max_token_len: usize,
+    #[cfg_attr(not(feature = "cache"), allow(dead_code))]
+    cache_bytes: Option<u64>,
+    cache_ttl: Duration,
     _claims: PhantomData<fn() -> C>,
 }
 
@@ -589,6 +668,33 @@ impl<C> JwtVerifierBuilder<C> {
         self
     }
 
+    /// Bounds the verified-token cache to about this many bytes of tokens
+    /// (32 MiB by default); when full, moka evicts the least useful
+    /// entries, which only costs a full verification later.
+    #[cfg(feature = "cache")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
+    pub fn cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = Some(bytes);
+        self
+    }
+
+    /// Keeps a token in the verified-token cache at most this long (5 min
+    /// by default), and never past its `exp`.
+    #[cfg(feature = "cache")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
+    pub fn cache_max_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
+    /// Verifies every token in full, every time.
+    #[cfg(feature = "cache")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
+    pub fn no_cache(mut self) -> Self {
+        self.cache_bytes = None;
+        self
+    }
+
     /// The verifier.
     ///
     /// # Errors
@@ -600,7 +706,10 @@ impl<C> JwtVerifierBuilder<C> {
     /// issuer's, the leeway is over 5 min, the maximum lifetime is zero, an
     /// issuer, audience, `typ` or claim name is empty, or more than 64
     /// custom claims are required.
-    pub fn build(self) -> Result<JwtVerifier<C>, ConfigError> {
+    pub fn build(self) -> Result<JwtVerifier<C>, ConfigError>
+    where
+        C: Send + Sync + 'static,
+    {
         let empty = |v: &[Box<str>]| v.iter().any(|s| s.is_empty());
         if empty(&self.issuers)
             || empty(&self.audiences)
@@ -726,7 +835,13 @@ impl<C> JwtVerifierBuilder<C> {
                 understood_crit: self.understood_crit,
                 clock: self.clock,
                 max_token_len: self.max_token_len,
+                cache_ttl: self.cache_ttl,
             }),
+            #[cfg(feature = "cache")]
+            cache: self
+                .cache_bytes
+                .filter(|&bytes| bytes > 0 && !self.cache_ttl.is_zero())
+                .map(|bytes| Arc::new(VerifiedCache::new(bytes))),
             _claims: PhantomData,
         })
     }
