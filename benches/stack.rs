@@ -21,15 +21,15 @@
 // criterion's macros generate undocumented public functions.
 #![allow(missing_docs)]
 
+mod common;
+
+use common::{handler, ready, request};
+
 use std::alloc::System;
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request, Response};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -66,28 +66,6 @@ fn list_with(n: usize) -> RevocationList {
             .unwrap();
     }
     list
-}
-
-/// Polls a future that the handler makes ready at once.
-fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the stack should answer without waiting"),
-    }
-}
-
-fn request(value: &HeaderValue) -> Request<String> {
-    let mut request = Request::new(String::new());
-    request.headers_mut().insert(AUTHORIZATION, value.clone());
-    request
-}
-
-fn handler(_req: Request<String>) -> std::future::Ready<Result<Response<String>, Infallible>> {
-    std::future::ready(Ok(Response::new(String::new())))
 }
 
 fn stack(
@@ -190,16 +168,9 @@ fn bench_revocation(c: &mut Criterion) {
     assert_eq!(measured.counts().tokens, REVOKED);
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(50)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_stack, bench_revocation
 }
 criterion_main!(benches);

@@ -16,14 +16,14 @@
 // criterion's macros generate undocumented public functions.
 #![allow(missing_docs)]
 
+mod common;
+
+use common::{handler, ready, request};
+
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request, Response};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use tollgate::bearer::BearerLayer;
@@ -114,33 +114,13 @@ fn verifier(key: Key) -> JwtVerifier<StandardClaims> {
         .unwrap()
 }
 
-/// Polls a future that the handler makes ready at once.
-fn ready<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the stack should answer without waiting"),
-    }
-}
-
-fn request(value: &HeaderValue) -> Request<String> {
-    let mut request = Request::new(String::new());
-    request.headers_mut().insert(AUTHORIZATION, value.clone());
-    request
-}
-
 fn stack(
     verifier: JwtVerifier<StandardClaims>,
 ) -> impl Service<Request<String>, Response = Response<String>, Error = Infallible> + Clone {
     ServiceBuilder::new()
         .layer(BearerLayer::new())
         .layer(JwtLayer::new(verifier))
-        .service_fn(|_req: Request<String>| {
-            std::future::ready(Ok::<_, Infallible>(Response::new(String::new())))
-        })
+        .service_fn(handler)
 }
 
 fn bench_verify(c: &mut Criterion) {
@@ -173,9 +153,7 @@ fn bench_verify(c: &mut Criterion) {
                 })
             });
             group.bench_function("verifier", |b| b.iter(|| verifier.verify(&token).unwrap()));
-            let mut bare = tower::service_fn(|_req: Request<String>| {
-                std::future::ready(Ok::<_, Infallible>(Response::new(String::new())))
-            });
+            let mut bare = tower::service_fn(handler);
             group.bench_function("bare_handler", |b| {
                 b.iter(|| ready(bare.call(request(&header))).unwrap())
             });
@@ -213,16 +191,9 @@ fn bench_reject(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(50)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_verify, bench_reject
 }
 criterion_main!(benches);
