@@ -723,6 +723,10 @@ async fn bad_configurations_are_refused() {
         .unknown_kid_cooldown(Duration::ZERO)
         .build();
     assert!(zero.is_err());
+    let huge = RemoteJwks::builder("https://idp.example/jwks.json")
+        .max_staleness(Duration::MAX)
+        .build();
+    assert!(huge.unwrap_err().to_string().contains("above a year"));
     let inverted = RemoteJwks::builder("https://idp.example/jwks.json")
         .max_age_bounds(Duration::from_secs(60), Duration::from_secs(1))
         .build();

@@ -408,7 +408,11 @@ async fn failures_are_never_cached() {
     assert_eq!(call(&verifier, &revoked, &good).await.status(), 200);
     assert_eq!(verifier.cache_stats().unwrap().hits, 1);
 
-    // Off when asked.
+    // A day at most; off when asked.
+    let long = builder(Algorithm::HS256)
+        .cache_max_ttl(Duration::from_secs(86_401))
+        .build();
+    assert!(long.unwrap_err().to_string().contains("24 hours"));
     let uncached = builder(Algorithm::HS256).no_cache().build().unwrap();
     assert!(uncached.cache_stats().is_none());
     assert!(uncached.verify(&good).is_ok());

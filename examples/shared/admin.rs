@@ -121,7 +121,7 @@ async fn revoke(State(admin): State<Arc<Admin>>, headers: HeaderMap, body: Bytes
                     );
                 }
             };
-            let exp = exp.unwrap_or(now + admin.max_lifetime);
+            let exp = exp.unwrap_or(now.saturating_add(admin.max_lifetime));
             list.revoke_token(&iss, &jti, exp)
                 .map(|()| json!({ "jti": jti, "iss": iss, "exp": exp }))
         }
@@ -141,7 +141,7 @@ async fn revoke(State(admin): State<Arc<Admin>>, headers: HeaderMap, body: Bytes
             exp: None,
             sid: None,
         } => {
-            let before = before.unwrap_or(now + 1);
+            let before = before.unwrap_or(now.saturating_add(1));
             list.revoke_subject_before(&sub, before)
                 .map(|()| json!({ "sub": sub, "before": before }))
         }

@@ -249,7 +249,7 @@ impl RemoteJwks {
     /// meanwhile); returns whether they are there.
     pub async fn wait_ready(&self, within: Duration) -> bool {
         let mut done = self.inner.subscribe();
-        let deadline = tokio::time::Instant::now() + within;
+        let deadline = later(within);
         while !self.is_ready() {
             // Err: the deadline passed, or the background task is gone.
             if !matches!(
@@ -273,6 +273,7 @@ impl RemoteJwks {
         let mut done = self.inner.subscribe();
         self.start_fetch();
         let bound = self.inner.settings.timeout + Duration::from_secs(1);
+        // (Durations are at most a year: `build` checks.)
         match tokio::time::timeout(bound, done.changed()).await {
             Ok(Ok(())) => self
                 .inner
@@ -586,6 +587,13 @@ fn check_url(url: &Url, allow_http: bool) -> Result<(), String> {
     }
 }
 
+/// Now plus `d`, or a date too far to matter when that overflows.
+fn later(d: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400))
+}
+
 /// The background task: fetches, then sleeps until the next refresh, a
 /// request for a refetch, or the moment the keys go stale. It holds the
 /// key set weakly and ends when the last handle is dropped.
@@ -618,11 +626,12 @@ async fn run(weak: Weak<Inner>, mut wake: mpsc::Receiver<()>, done: watch::Sende
                 inner.settings.max_staleness,
             )
         };
-        let next = tokio::time::Instant::now() + delay;
+        let next = later(delay);
         let stale_at = snapshot
             .as_ref()
             .filter(|s| !s.stale.load(Ordering::Relaxed))
-            .map(|s| tokio::time::Instant::from_std(s.fetched + max_staleness));
+            .and_then(|s| s.fetched.checked_add(max_staleness))
+            .map(tokio::time::Instant::from_std);
         let mut stale_timer = std::pin::pin!(tokio::time::sleep_until(stale_at.unwrap_or(next)));
         let mut watching = stale_at.is_some();
         loop {
@@ -781,9 +790,9 @@ impl RemoteJwksBuilder {
     /// # Errors
     ///
     /// When called outside a Tokio runtime, the URL is not absolute
-    /// `https` (or `http` to a loopback host), a duration is zero, the
-    /// `max-age` bounds are inverted, or the default HTTP client cannot be
-    /// built.
+    /// `https` (or `http` to a loopback host), a duration is zero or above
+    /// a year, the `max-age` bounds are inverted, or the default HTTP
+    /// client cannot be built.
     pub fn build(self) -> Result<RemoteJwks, ConfigError> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| ConfigError::with_source("RemoteJwks needs a Tokio runtime", e))?;
@@ -799,6 +808,16 @@ impl RemoteJwksBuilder {
             return Err(ConfigError::new(
                 "RemoteJwks: refresh interval, cooldown, timeout, staleness and backoff \
                  must be above zero",
+            ));
+        }
+        const YEAR: Duration = Duration::from_secs(365 * 86_400);
+        if durations
+            .iter()
+            .chain([&s.backoff_max, &s.max_max_age])
+            .any(|d| *d > YEAR)
+        {
+            return Err(ConfigError::new(
+                "RemoteJwks: durations above a year are refused",
             ));
         }
         if s.min_max_age > s.max_max_age || s.backoff_min > s.backoff_max {

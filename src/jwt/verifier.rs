@@ -679,7 +679,7 @@ impl<C> JwtVerifierBuilder<C> {
     }
 
     /// Keeps a token in the verified-token cache at most this long (5 min
-    /// by default), and never past its `exp`.
+    /// by default, 24 h at most), and never past its `exp`.
     #[cfg(feature = "cache")]
     #[cfg_attr(docsrs, doc(cfg(feature = "cache")))]
     pub fn cache_max_ttl(mut self, ttl: Duration) -> Self {
@@ -703,9 +703,9 @@ impl<C> JwtVerifierBuilder<C> {
     /// has both static and remote keys, several issuers are trusted but
     /// keys given to [`key`](Self::key) have no [`issuer`](Self::issuer)
     /// name, an issuer is trusted twice, a key's algorithm is not among its
-    /// issuer's, the leeway is over 5 min, the maximum lifetime is zero, an
-    /// issuer, audience, `typ` or claim name is empty, or more than 64
-    /// custom claims are required.
+    /// issuer's, the leeway is over 5 min, the cache TTL over 24 h, the
+    /// maximum lifetime is zero, an issuer, audience, `typ` or claim name is
+    /// empty, or more than 64 custom claims are required.
     pub fn build(self) -> Result<JwtVerifier<C>, ConfigError>
     where
         C: Send + Sync + 'static,
@@ -782,6 +782,9 @@ impl<C> JwtVerifierBuilder<C> {
         }
         if self.leeway > MAX_LEEWAY {
             return Err(ConfigError::new("JwtVerifier: leeway above 5 minutes"));
+        }
+        if self.cache_ttl > Duration::from_secs(86_400) {
+            return Err(ConfigError::new("JwtVerifier: cache TTL above 24 hours"));
         }
         if self.max_lifetime == Some(Duration::ZERO) {
             return Err(ConfigError::new("JwtVerifier: maximum lifetime of zero"));
