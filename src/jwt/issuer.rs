@@ -31,27 +31,54 @@ use crate::error::ConfigError;
 /// # drop(verifier);
 /// ```
 #[must_use]
+#[derive(Debug)]
 pub struct Issuer {
     pub(crate) name: String,
-    pub(crate) keys: Vec<Key>,
-    pub(crate) key_sets: Vec<KeySet>,
-    #[cfg(feature = "remote-jwks")]
-    pub(crate) remote: Option<RemoteJwks>,
+    pub(crate) sources: KeySources,
     pub(crate) audiences: Vec<Box<str>>,
     pub(crate) algorithms: Vec<Algorithm>,
 }
 
-impl fmt::Debug for Issuer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("Issuer");
-        d.field("name", &self.name)
-            .field("keys", &self.keys)
-            .field("key_sets", &self.key_sets);
+/// The keys given to an [`Issuer`] or to the verifier builder: static
+/// ones, or one remote set.
+#[derive(Debug, Default)]
+pub(crate) struct KeySources {
+    pub(crate) keys: Vec<Key>,
+    pub(crate) key_sets: Vec<KeySet>,
+    #[cfg(feature = "remote-jwks")]
+    pub(crate) remote: Option<RemoteJwks>,
+}
+
+impl KeySources {
+    /// One source: the static keys as a set, or the remote one; `None`
+    /// when nothing was given.
+    fn into_source(self, algorithms: &[Algorithm]) -> Result<Option<KeySource>, ConfigError> {
+        let mut set = KeySet::new();
+        for key in self
+            .key_sets
+            .iter()
+            .flat_map(KeySet::keys)
+            .cloned()
+            .chain(self.keys)
+        {
+            if !algorithms.is_empty() && !algorithms.contains(&key.algorithm()) {
+                return Err(ConfigError::new(format!(
+                    "a {:?} key was given to an issuer restricted to {algorithms:?}",
+                    key.algorithm()
+                )));
+            }
+            set.insert(key)?;
+        }
         #[cfg(feature = "remote-jwks")]
-        d.field("remote", &self.remote);
-        d.field("audiences", &self.audiences)
-            .field("algorithms", &self.algorithms)
-            .finish()
+        if let Some(remote) = self.remote {
+            if !set.is_empty() {
+                return Err(ConfigError::new(
+                    "an issuer takes static keys or a remote key set, not both",
+                ));
+            }
+            return Ok(Some(KeySource::Remote(remote)));
+        }
+        Ok((!set.is_empty()).then_some(KeySource::Static(set)))
     }
 }
 
@@ -60,10 +87,7 @@ impl Issuer {
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
-            keys: Vec::new(),
-            key_sets: Vec::new(),
-            #[cfg(feature = "remote-jwks")]
-            remote: None,
+            sources: KeySources::default(),
             audiences: Vec::new(),
             algorithms: Vec::new(),
         }
@@ -71,13 +95,13 @@ impl Issuer {
 
     /// Verifies this issuer's tokens with `key`.
     pub fn key(mut self, key: Key) -> Self {
-        self.keys.push(key);
+        self.sources.keys.push(key);
         self
     }
 
     /// Verifies this issuer's tokens with the keys of `keys`.
     pub fn key_set(mut self, keys: KeySet) -> Self {
-        self.key_sets.push(keys);
+        self.sources.key_sets.push(keys);
         self
     }
 
@@ -85,7 +109,7 @@ impl Issuer {
     #[cfg(feature = "remote-jwks")]
     #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
     pub fn remote(mut self, keys: RemoteJwks) -> Self {
-        self.remote = Some(keys);
+        self.sources.remote = Some(keys);
         self
     }
 
@@ -132,42 +156,14 @@ pub(crate) struct Group {
 }
 
 impl Group {
-    /// Puts static keys and at most one remote source together.
+    /// The group of these issuer names, or `None` when no key was given.
     pub(crate) fn new(
         issuers: Vec<Box<str>>,
-        keys: Vec<Key>,
-        key_sets: Vec<KeySet>,
-        #[cfg(feature = "remote-jwks")] remote: Option<RemoteJwks>,
+        sources: KeySources,
         audiences: Vec<Box<str>>,
         algorithms: Vec<Algorithm>,
     ) -> Result<Option<Self>, ConfigError> {
-        let mut set = KeySet::new();
-        for key in key_sets.iter().flat_map(KeySet::keys).cloned().chain(keys) {
-            if !algorithms.is_empty() && !algorithms.contains(&key.algorithm()) {
-                return Err(ConfigError::new(format!(
-                    "a {:?} key was given to an issuer restricted to {algorithms:?}",
-                    key.algorithm()
-                )));
-            }
-            set.insert(key)?;
-        }
-        #[cfg(feature = "remote-jwks")]
-        let keys = match (remote, set.is_empty()) {
-            (Some(remote), true) => KeySource::Remote(remote),
-            (Some(_), false) => {
-                return Err(ConfigError::new(
-                    "an issuer takes static keys or a remote key set, not both",
-                ));
-            }
-            (None, true) => return Ok(None),
-            (None, false) => KeySource::Static(set),
-        };
-        #[cfg(not(feature = "remote-jwks"))]
-        let keys = match set.is_empty() {
-            true => return Ok(None),
-            false => KeySource::Static(set),
-        };
-        Ok(Some(Self {
+        Ok(sources.into_source(&algorithms)?.map(|keys| Self {
             issuers,
             keys,
             audiences,

@@ -330,7 +330,7 @@ impl RemoteJwks {
                 .rate_limited
                 .fetch_add(1, Ordering::Relaxed);
             #[cfg(feature = "metrics")]
-            metrics::counter!("tollgate_jwks_refetch_rate_limited_total", "source" => self.inner.label())
+            metrics::counter!("tollgate_jwks_refetch_rate_limited_total", "source" => self.inner.label().to_owned())
                 .increment(1);
             tracing::debug!(source = %self.inner.label(), "JWKS refetch refused by the cooldown");
             return Box::pin(std::future::ready(()));
@@ -364,10 +364,11 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn label(&self) -> String {
+    /// What logs and metrics call this key set: the JWKS URL or the issuer.
+    fn label(&self) -> &str {
         match &self.source {
-            Source::Jwks(url) => url.to_string(),
-            Source::Discovery { issuer, .. } => issuer.clone(),
+            Source::Jwks(url) => url.as_str(),
+            Source::Discovery { issuer, .. } => issuer,
         }
     }
 
@@ -495,11 +496,11 @@ impl Inner {
                     let now = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map_or(0.0, |d| d.as_secs_f64());
-                    metrics::counter!("tollgate_jwks_fetches_total", "source" => label.clone(), "outcome" => "ok")
+                    metrics::counter!("tollgate_jwks_fetches_total", "source" => label.to_owned(), "outcome" => "ok")
                         .increment(1);
-                    metrics::gauge!("tollgate_jwks_keys", "source" => label.clone())
+                    metrics::gauge!("tollgate_jwks_keys", "source" => label.to_owned())
                         .set(count as f64);
-                    metrics::gauge!("tollgate_jwks_last_success_timestamp_seconds", "source" => label)
+                    metrics::gauge!("tollgate_jwks_last_success_timestamp_seconds", "source" => label.to_owned())
                         .set(now);
                 }
                 (Ok(count), delay)
@@ -521,7 +522,7 @@ impl Inner {
                     "JWKS fetch failed; keeping the last good keys"
                 );
                 #[cfg(feature = "metrics")]
-                metrics::counter!("tollgate_jwks_fetches_total", "source" => label, "outcome" => "failed")
+                metrics::counter!("tollgate_jwks_fetches_total", "source" => label.to_owned(), "outcome" => "failed")
                     .increment(1);
                 (Err(error), backoff.min(s.refresh_interval))
             }

@@ -99,7 +99,7 @@ where
                 ResponseFuture::rejected(reject(&self.rejection, error, req.headers()))
             }
             #[cfg(feature = "remote-jwks")]
-            Started::Wait(wait) => {
+            Started::Wait { wait, .. } => {
                 let clone = self.inner.clone();
                 let inner = std::mem::replace(&mut self.inner, clone);
                 ResponseFuture::waiting(

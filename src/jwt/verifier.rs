@@ -14,7 +14,7 @@ use super::cache::{CacheStats, DEFAULT_CACHE_BYTES, DEFAULT_CACHE_TTL};
 use super::claims::{Header, Registered, Sink, Str, Tee};
 #[cfg(feature = "remote-jwks")]
 use super::future::Wait;
-use super::issuer::{Group, Issuer, KeySource};
+use super::issuer::{Group, Issuer, KeySource, KeySources};
 use super::key::{Key, KeySet, verify_raw};
 #[cfg(feature = "remote-jwks")]
 use super::remote::RemoteJwks;
@@ -94,10 +94,7 @@ impl<C> JwtVerifier<C> {
     /// Configure a verifier.
     pub fn builder() -> JwtVerifierBuilder<C> {
         JwtVerifierBuilder {
-            keys: Vec::new(),
-            key_sets: Vec::new(),
-            #[cfg(feature = "remote-jwks")]
-            remote: None,
+            sources: KeySources::default(),
             trusted: Vec::new(),
             issuers: Vec::new(),
             audiences: Vec::new(),
@@ -143,15 +140,11 @@ impl<C> JwtVerifier<C> {
     where
         C: DeserializeOwned + Send + Sync + 'static,
     {
-        match self.attempt(token) {
-            Ok(verified) => Ok(verified),
-            Err(Fail::Error(error)) => Err(error),
+        match self.start(token) {
+            Started::Done(result) => result,
+            // The refetch is started; this call does not wait for it.
             #[cfg(feature = "remote-jwks")]
-            Err(Fail::Refetch(remote, error)) => {
-                // Starts the refetch without waiting for it.
-                drop(remote.refetch_for_unknown_key());
-                Err(error)
-            }
+            Started::Wait { error, .. } => Err(error),
         }
     }
 
@@ -171,7 +164,7 @@ impl<C> JwtVerifier<C> {
         match self.start(token) {
             Started::Done(result) => result,
             #[cfg(feature = "remote-jwks")]
-            Started::Wait(wait) => {
+            Started::Wait { wait, .. } => {
                 wait.await;
                 self.retry(token)
             }
@@ -187,7 +180,10 @@ impl<C> JwtVerifier<C> {
             Ok(verified) => Started::Done(Ok(verified)),
             Err(Fail::Error(error)) => Started::Done(Err(error)),
             #[cfg(feature = "remote-jwks")]
-            Err(Fail::Refetch(remote, _)) => Started::Wait(remote.refetch_for_unknown_key()),
+            Err(Fail::Refetch(remote, error)) => Started::Wait {
+                wait: remote.refetch_for_unknown_key(),
+                error,
+            },
         }
     }
 
@@ -214,7 +210,8 @@ impl<C> JwtVerifier<C> {
                 && self.generation(entry.group as usize) == Some(entry.generation)
             {
                 cache.hit();
-                self.check_time(entry.verified.registered())?;
+                let r = entry.verified.registered();
+                self.check_window(r.exp(), r.nbf(), config.clock.now())?;
                 return Ok(entry.verified);
             }
             cache.miss();
@@ -287,7 +284,8 @@ impl<C> JwtVerifier<C> {
             .and_then(|claims| de.end().map(|()| claims))
             .map_err(|_| ErrorKind::InvalidClaims)?;
         let registered = sink.registered().ok_or(ErrorKind::InvalidClaims)?;
-        let registered = self.validate(registered, group)?;
+        let now = config.clock.now();
+        let registered = self.validate(registered, group, now)?;
         let verified = Verified::new(claims, registered);
         #[cfg(feature = "cache")]
         if let Some(cache) = &self.cache {
@@ -295,7 +293,7 @@ impl<C> JwtVerifier<C> {
             let left = verified
                 .expires_at()
                 .saturating_add(config.leeway)
-                .saturating_sub(config.clock.now());
+                .saturating_sub(now);
             let ttl = Duration::from_secs(u64::try_from(left).unwrap_or(0)).min(config.cache_ttl);
             cache.insert(token, &verified, group_index as u32, generation, ttl);
         }
@@ -315,17 +313,14 @@ impl<C> JwtVerifier<C> {
         }
     }
 
-    /// The time checks a cached token must pass again.
-    #[cfg(feature = "cache")]
-    fn check_time(&self, r: &RegisteredClaims) -> Result<(), Error> {
-        let config = &*self.config;
-        let now = config.clock.now();
-        if now >= r.exp().saturating_add(config.leeway) {
+    /// `exp` and `nbf` against `now`, with the leeway: checked on every
+    /// verification, and again on every cache hit.
+    fn check_window(&self, exp: i64, nbf: Option<i64>, now: i64) -> Result<(), Error> {
+        let leeway = self.config.leeway;
+        if now >= exp.saturating_add(leeway) {
             return Err(ErrorKind::Expired.into());
         }
-        if r.nbf()
-            .is_some_and(|nbf| nbf > now.saturating_add(config.leeway))
-        {
+        if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
             return Err(ErrorKind::NotYetValid.into());
         }
         Ok(())
@@ -355,19 +350,18 @@ impl<C> JwtVerifier<C> {
             .ok_or_else(|| ErrorKind::InvalidIssuer.into())
     }
 
-    fn validate(&self, r: &Registered<'_>, group: &Group) -> Result<RegisteredClaims, Error> {
+    fn validate(
+        &self,
+        r: &Registered<'_>,
+        group: &Group,
+        now: i64,
+    ) -> Result<RegisteredClaims, Error> {
         let config = &*self.config;
-        let now = config.clock.now();
         let leeway = config.leeway;
         let exp = r
             .exp
             .ok_or_else(|| Error::with_detail(ErrorKind::MissingClaim, "exp"))?;
-        if now >= exp.saturating_add(leeway) {
-            return Err(ErrorKind::Expired.into());
-        }
-        if r.nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
-            return Err(ErrorKind::NotYetValid.into());
-        }
+        self.check_window(exp, r.nbf, now)?;
         if r.iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
             return Err(ErrorKind::IssuedInFuture.into());
         }
@@ -456,8 +450,13 @@ impl From<ErrorKind> for Fail {
 /// What [`JwtVerifier::start`] decided.
 pub(crate) enum Started<C> {
     Done(Result<Verified<C>, Error>),
+    /// A refetch is started or joined: wait for it, then
+    /// [`retry`](JwtVerifier::retry); `error` is the answer without waiting.
     #[cfg(feature = "remote-jwks")]
-    Wait(Wait),
+    Wait {
+        wait: Wait,
+        error: Error,
+    },
 }
 
 /// The positions of the two dots of a compact JWS whose every other byte is
@@ -542,10 +541,7 @@ fn typ_matches(typ: &str, expected: &str) -> bool {
 /// Builds a [`JwtVerifier`]; strict by default, and refuses weak settings.
 #[must_use]
 pub struct JwtVerifierBuilder<C = StandardClaims> {
-    keys: Vec<Key>,
-    key_sets: Vec<KeySet>,
-    #[cfg(feature = "remote-jwks")]
-    remote: Option<RemoteJwks>,
+    sources: KeySources,
     trusted: Vec<Issuer>,
     issuers: Vec<Box<str>>,
     audiences: Vec<Box<str>>,
@@ -565,8 +561,7 @@ pub struct JwtVerifierBuilder<C = StandardClaims> {
 impl<C> fmt::Debug for JwtVerifierBuilder<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwtVerifierBuilder")
-            .field("keys", &self.keys)
-            .field("key_sets", &self.key_sets)
+            .field("keys", &self.sources)
             .field("trusted", &self.trusted)
             .field("issuers", &self.issuers)
             .field("audiences", &self.audiences)
@@ -577,13 +572,13 @@ impl<C> fmt::Debug for JwtVerifierBuilder<C> {
 impl<C> JwtVerifierBuilder<C> {
     /// Trusts `key`.
     pub fn key(mut self, key: Key) -> Self {
-        self.keys.push(key);
+        self.sources.keys.push(key);
         self
     }
 
     /// Trusts every key of `keys`.
     pub fn key_set(mut self, keys: KeySet) -> Self {
-        self.key_sets.push(keys);
+        self.sources.key_sets.push(keys);
         self
     }
 
@@ -591,7 +586,7 @@ impl<C> JwtVerifierBuilder<C> {
     #[cfg(feature = "remote-jwks")]
     #[cfg_attr(docsrs, doc(cfg(feature = "remote-jwks")))]
     pub fn remote_jwks(mut self, keys: RemoteJwks) -> Self {
-        self.remote = Some(keys);
+        self.sources.remote = Some(keys);
         self
     }
 
@@ -727,10 +722,7 @@ impl<C> JwtVerifierBuilder<C> {
         let mut groups = Vec::new();
         groups.extend(Group::new(
             self.issuers,
-            self.keys,
-            self.key_sets,
-            #[cfg(feature = "remote-jwks")]
-            self.remote,
+            self.sources,
             self.audiences.clone(),
             Vec::new(),
         )?);
@@ -748,10 +740,7 @@ impl<C> JwtVerifierBuilder<C> {
             let name = issuer.name.clone();
             let group = Group::new(
                 vec![issuer.name.into_boxed_str()],
-                issuer.keys,
-                issuer.key_sets,
-                #[cfg(feature = "remote-jwks")]
-                issuer.remote,
+                issuer.sources,
                 audiences,
                 issuer.algorithms,
             )?

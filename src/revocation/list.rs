@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -223,10 +224,7 @@ impl RevocationList {
         }
         let fp = self.inner.fingerprint(Kind::Jti, iss, jti);
         self.inner.insert(fp, Kind::Jti, |shard| {
-            let slot = shard.jti.entry(fp).or_insert(i64::MIN);
-            let new = *slot == i64::MIN;
-            *slot = (*slot).max(until);
-            new
+            upsert(&mut shard.jti, fp, until, i64::max)
         })
     }
 
@@ -242,10 +240,7 @@ impl RevocationList {
         let until = self.inner.horizon(self.now());
         let fp = self.inner.fingerprint(Kind::Sid, "", sid);
         self.inner.insert(fp, Kind::Sid, |shard| {
-            let slot = shard.sid.entry(fp).or_insert(i64::MIN);
-            let new = *slot == i64::MIN;
-            *slot = (*slot).max(until);
-            new
+            upsert(&mut shard.sid, fp, until, i64::max)
         })
     }
 
@@ -264,10 +259,9 @@ impl RevocationList {
         let until = self.inner.horizon(before);
         let fp = self.inner.fingerprint(Kind::Sub, "", sub);
         self.inner.insert(fp, Kind::Sub, |shard| {
-            let slot = shard.sub.entry(fp).or_insert((i64::MIN, i64::MIN));
-            let new = slot.1 == i64::MIN;
-            *slot = (slot.0.max(before), slot.1.max(until));
-            new
+            upsert(&mut shard.sub, fp, (before, until), |a, b| {
+                (a.0.max(b.0), a.1.max(b.1))
+            })
         })
     }
 
@@ -477,6 +471,27 @@ impl Inner {
         self.sid_count.fetch_sub(removed.1, Ordering::Relaxed);
         self.sub_count.fetch_sub(removed.2, Ordering::Relaxed);
         removed.0 + removed.1 + removed.2
+    }
+}
+
+/// Puts `value` at `fp`, merged with what is there (`merge` keeps the
+/// later instants: a revocation never shrinks); whether the entry is new.
+fn upsert<V: Copy>(
+    table: &mut Table<V>,
+    fp: Fingerprint,
+    value: V,
+    merge: impl FnOnce(V, V) -> V,
+) -> bool {
+    match table.entry(fp) {
+        Entry::Occupied(mut slot) => {
+            let merged = merge(*slot.get(), value);
+            slot.insert(merged);
+            false
+        }
+        Entry::Vacant(slot) => {
+            slot.insert(value);
+            true
+        }
     }
 }
 
